@@ -47,7 +47,9 @@ hash=$(sha256sum pyproject.toml | cut -c1-16)
 if [[ ! -f $STAMP_DIR/pip-$hash ]]; then
   echo "bootstrap: pip install -e .[test]"
   "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
-  "$VENV/bin/python" -m pip install -q -e ".[test]"
+  if ! "$VENV/bin/python" -m pip install -q -e ".[test]" >"$STAMP_DIR/pip.log" 2>&1; then
+    grep -vE "is ignored: it is neither" "$STAMP_DIR/pip.log" >&2; exit 1
+  fi
   rm -f "$STAMP_DIR"/pip-*
   touch "$STAMP_DIR/pip-$hash"
 fi

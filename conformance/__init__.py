@@ -1,0 +1,1 @@
+"""Black-box conformance suite for OxTunnel implementations (talks over the wire only)."""

@@ -1,0 +1,1 @@
+"""Codecs generated from spec/ by `make generate` (public library API; never edited by hand)."""

@@ -1,0 +1,1 @@
+"""The `oxidize` command-line program."""

@@ -1,0 +1,1 @@
+"""The OxTunnel wire specification (Kaitai .ksy + YAML) and its code generators (spec.codegen)."""
