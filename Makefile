@@ -25,7 +25,7 @@ check-generated: bootstrap
 ## lint: ruff and mypy
 lint: bootstrap
 	$(PY) -m ruff check .
-	$(PY) -m mypy oxtunnel runtimes oxidize conformance spec/codegen
+	$(PY) -m mypy oxtunnel runtimes oxidize conformance spec/codegen netns-lab/oxlab
 
 ## test: everything CI runs (freshness, lint, unit, property, interop, lab scenarios when root)
 test: bootstrap check-generated lint

@@ -1,0 +1,212 @@
+"""Driving OxTunnel from outside, as a user would: the `oxidize` CLI as processes in the namespaces.
+
+The lab never imports the implementation: it runs `oxidize keygen`, `oxidize genconfig`,
+`oxidize server -c`, `oxidize up -c`, `oxidize status --json`, and reads the server's Prometheus
+metrics over HTTP on its loopback, all inside the namespaces.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from oxlab import shell
+from oxlab.shell import CommandError, Process, ProcessTable
+from oxlab.topology import ADDR, Topology
+
+TUN_NAME = "oxtun0"
+METRICS_PORT = 9851
+POOL_V4 = "100.100.0.0/24"  # RFC 6598 shared space: never routed on the host, only inside the tunnel
+POOL_V6 = "fd0c:7a11::/64"
+_METRIC_LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+([-+0-9.eEinfNa]+)")
+
+
+def oxidize_argv(*args: str) -> list[str]:
+    """The installed `oxidize` console script beside our interpreter (the project's venv)."""
+    script = Path(sys.executable).with_name("oxidize")
+    exe = str(script) if script.exists() else (shutil.which("oxidize") or "oxidize")
+    return [exe, *args]
+
+
+@dataclass(frozen=True)
+class TunnelAddresses:
+    v4: str | None
+    v6: str | None
+
+
+def parse_metrics(text: str) -> dict[str, float]:
+    """Prometheus text format → {"name{labels}": value}."""
+    found: dict[str, float] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        match = _METRIC_LINE.match(line)
+        if match:
+            name, labels, value = match.groups()
+            try:
+                found[name + (labels or "")] = float(value)
+            except ValueError:
+                continue
+    return found
+
+
+def sum_matching(metrics: dict[str, float], word: str) -> float:
+    """Sum of every sample whose name contains `word` (e.g. all drop counters, whatever the reason)."""
+    return sum(v for k, v in metrics.items() if word in k.split("{")[0] and not k.endswith("_created"))
+
+
+class OxidizeLab:
+    """One OxTunnel server (in `server`) and one client (in `client`), configured through the CLI."""
+
+    def __init__(self, topo: Topology, procs: ProcessTable, workdir: Path, runtime: str = "udp") -> None:
+        self.topo = topo
+        self.procs = procs
+        self.runtime = runtime
+        self.dir = workdir / "oxidize"
+        self.server_conf = self.dir / "server.toml"
+        self.client_conf = self.dir / "client.toml"
+        self.server: Process | None = None
+        self.client: Process | None = None
+        self.server_starts = 0
+
+    # ---- configuration through the CLI ------------------------------------------------------
+    def cli(self, role: str, *args: str, timeout: float = 30.0) -> str:
+        return self.topo.run(role, oxidize_argv(*args), timeout=timeout).stdout
+
+    def prepare(self) -> None:
+        """Keys and configs, as the README's quick start does it."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        key = self.dir / "server.key"
+        self.cli("server", "keygen", "-o", str(key))
+        self.server_conf.write_text(self.server_toml(key))
+        self.cli("server", "genconfig", "-c", str(self.server_conf), "--name", "lab-client",
+                 "--endpoint", f"{ADDR.server_v4}:51820", "-o", str(self.client_conf))
+
+    def server_toml(self, key: Path) -> str:
+        return (
+            "[server]\n"
+            f'private_key_file = "{key}"\n'
+            'listen = "[::]:51820"\n'
+            f'pool_v4 = "{POOL_V4}"\n'
+            f'pool_v6 = "{POOL_V6}"\n'
+            f'dns = ["{ADDR.dns_pushed_v4}"]\n'
+            f'metrics = "127.0.0.1:{METRICS_PORT}"\n'
+        )
+
+    # ---- processes --------------------------------------------------------------------------
+    def start_server(self, wait_s: float = 15.0) -> Process:
+        self.server_starts += 1
+        self.server = self.procs.start(f"oxidize-server-{self.server_starts}",
+                                       oxidize_argv("server", "-c", str(self.server_conf)),
+                                       netns=self.topo.ns["server"])
+        if not shell.wait_until(self._server_listening, timeout=wait_s):
+            raise RuntimeError(f"oxidize server did not listen on UDP 51820: {self.server.log_tail()}")
+        return self.server
+
+    def _server_listening(self) -> bool:
+        if self.server is None or not self.server.alive():
+            raise RuntimeError(f"oxidize server exited: {self.server.log_tail() if self.server else ''}")
+        out = self.topo.run("server", ["ss", "-lunH", "sport = :51820"], check=False).stdout
+        return bool(out.strip())
+
+    def stop_server(self) -> int | None:
+        if self.server is None:
+            return None
+        code = self.server.stop(grace=10)
+        self.procs.forget(self.server)
+        return code
+
+    def start_client(self, wait_s: float = 20.0) -> Process:
+        self.client = self.procs.start("oxidize-client", oxidize_argv("up", "-c", str(self.client_conf)),
+                                       netns=self.topo.ns["client"])
+        if not shell.wait_until(self._client_up, timeout=wait_s):
+            raise RuntimeError(f"oxidize up: no {TUN_NAME} with an address: {self.client.log_tail()}")
+        return self.client
+
+    def _client_up(self) -> bool:
+        if self.client is None or not self.client.alive():
+            raise RuntimeError(f"oxidize up exited: {self.client.log_tail() if self.client else ''}")
+        return self.tunnel_addresses().v4 is not None
+
+    def stop_client(self) -> int | None:
+        if self.client is None:
+            return None
+        code = self.client.stop(grace=10)
+        self.procs.forget(self.client)
+        return code
+
+    # ---- observation ------------------------------------------------------------------------
+    def tunnel_addresses(self, role: str = "client") -> TunnelAddresses:
+        done = self.topo.run(role, ["ip", "-j", "addr", "show", "dev", TUN_NAME], check=False)
+        if done.returncode != 0:
+            return TunnelAddresses(None, None)
+        v4 = v6 = None
+        for link in json.loads(done.stdout or "[]"):
+            for info in link.get("addr_info", []):
+                if info.get("scope") == "link":
+                    continue
+                if info.get("family") == "inet" and v4 is None:
+                    v4 = info["local"]
+                elif info.get("family") == "inet6" and v6 is None:
+                    v6 = info["local"]
+        return TunnelAddresses(v4, v6)
+
+    def status(self, role: str = "client") -> dict[str, Any]:
+        conf = self.client_conf if role == "client" else self.server_conf
+        out = self.cli(role, "status", "--json", "-c", str(conf), timeout=15)
+        data: dict[str, Any] = json.loads(out)
+        return data
+
+    def handshake_count(self, status: dict[str, Any]) -> int:
+        return status_handshake_count(status)
+
+    def handshake_summary(self, status: dict[str, Any]) -> str:
+        return json.dumps({k: v for k, v in _walk(status) if "handshake" in k})[:400]
+
+    def peer_endpoints(self, status: dict[str, Any]) -> list[str]:
+        return status_endpoints(status)
+
+    def metrics(self) -> dict[str, float]:
+        done = self.topo.run("server", ["curl", "-sS", "--max-time", "5", "--noproxy", "*",
+                                        f"http://127.0.0.1:{METRICS_PORT}/metrics"], check=False)
+        if done.returncode != 0:
+            raise CommandError(["curl", "metrics"], done.returncode, done.stdout, done.stderr)
+        return parse_metrics(done.stdout)
+
+    def wait_traffic(self, host: str, timeout: float) -> float | None:
+        """Seconds until one ping to `host` through the tunnel answers, or None."""
+        from oxlab.traffic import ping_ok
+
+        started = time.monotonic()
+        if shell.wait_until(lambda: ping_ok(self.topo, "client", host), timeout=timeout, interval=0.3):
+            return round(time.monotonic() - started, 3)
+        return None
+
+
+def _walk(value: Any, path: str = "") -> list[tuple[str, Any]]:
+    """Every (dotted path, leaf) in a JSON document."""
+    if isinstance(value, dict):
+        return [item for key, sub in value.items() for item in _walk(sub, f"{path}.{key}" if path else key)]
+    if isinstance(value, list):
+        return [item for i, sub in enumerate(value) for item in _walk(sub, f"{path}[{i}]")]
+    return [(path, value)]
+
+
+def status_handshake_count(status: dict[str, Any]) -> int:
+    """Handshakes completed according to `oxidize status --json` (summed over peers)."""
+    return sum(int(v) for k, v in _walk(status) if k.rsplit(".", 1)[-1] in HANDSHAKE_COUNT_KEYS
+               and isinstance(v, int | float))
+
+
+def status_endpoints(status: dict[str, Any]) -> list[str]:
+    return [str(v) for k, v in _walk(status) if k.rsplit(".", 1)[-1] in ENDPOINT_KEYS and v]
+
+
+HANDSHAKE_COUNT_KEYS = {"handshakes", "handshake_count"}
+ENDPOINT_KEYS = {"endpoint", "remote", "peer_address"}

@@ -1,0 +1,45 @@
+"""Helpers several scenarios share: the tunnel guard, counter deltas, proof that traffic was tunnelled."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from oxlab.lab import Lab
+from oxlab.middlebox import delta
+from oxlab.oxidize import OxidizeLab
+from oxlab.scenario import Outcome
+
+
+class TunnelNotUp(RuntimeError):
+    """A tunnel scenario cannot run because the tunnel did not come up (the reason is attached)."""
+
+
+def tunnel(lab: Lab) -> OxidizeLab:
+    if lab.tunnel is None or lab.tunnel_error is not None or lab.tunnel.client is None:
+        raise TunnelNotUp("the tunnel is not up (see the tunnel_up scenario)")
+    return lab.tunnel
+
+
+@contextmanager
+def middlebox_delta(lab: Lab) -> Iterator[dict[str, int]]:
+    """Yields a dict that, after the block, holds how much each middlebox counter grew inside it."""
+    before = lab.middlebox.packets()
+    grown: dict[str, int] = {}
+    try:
+        yield grown
+    finally:
+        grown.update(delta(before, lab.middlebox.packets()))
+
+
+def check_tunnelled(out: Outcome, grown: dict[str, int], min_tunnel_packets: int) -> None:
+    """Nothing reached the internet prefix in the clear; the tunnel port carried the traffic."""
+    out.metric("middlebox_leak_packets", grown.get("leak_v4", 0) + grown.get("leak_v6", 0))
+    to_server, from_server = grown.get("tunnel_to_server", 0), grown.get("tunnel_from_server", 0)
+    out.metric("middlebox_tunnel_packets", to_server + from_server)
+    out.check("no packet crossed the middlebox to the internet outside the tunnel",
+              grown.get("leak_v4", 0) == 0 and grown.get("leak_v6", 0) == 0,
+              f"leak_v4={grown.get('leak_v4', 0)} leak_v6={grown.get('leak_v6', 0)}")
+    out.check(f"the middlebox saw >= {min_tunnel_packets} tunnel datagrams each way",
+              to_server >= min_tunnel_packets and from_server >= min_tunnel_packets,
+              f"to_server={to_server} from_server={from_server}")
