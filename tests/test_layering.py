@@ -45,10 +45,7 @@ def _violations(package: str) -> list[str]:
     base = ROOT / package
     bad: list[str] = []
     for path in sorted(base.rglob("*.py")):
-        if package == "generated" and "scapy_layers" in path.parts:
-            allowed_extra = {"scapy"}
-        else:
-            allowed_extra = set()
+        allowed_extra = {"scapy"} if package == "generated" and "scapy_layers" in path.parts else set()
         for lineno, name in _imports(path):
             top = name.split(".")[0]
             if top in FORBIDDEN[package] - allowed_extra:
