@@ -32,8 +32,9 @@ if ((${#need_debs[@]})); then
   fi
 fi
 
-if ! command -v kaitai-struct-compiler >/dev/null || \
-   [[ $(kaitai-struct-compiler --version 2>/dev/null | awk '{print $2}') != "$KSC_VERSION" ]]; then
+# The npm package is a library (no CLI): spec/codegen/ksc_driver.js calls it; check its version via node.
+ksc_version() { NODE_PATH=$(npm root -g 2>/dev/null) node -e 'console.log(require("kaitai-struct-compiler").version)' 2>/dev/null; }
+if [[ $(ksc_version) != "$KSC_VERSION" ]]; then
   echo "bootstrap: installing npm kaitai-struct-compiler@$KSC_VERSION"
   npm install -g --silent "kaitai-struct-compiler@$KSC_VERSION" >/dev/null
 fi

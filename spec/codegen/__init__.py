@@ -1,0 +1,1 @@
+"""Generators that turn spec/ (Kaitai .ksy + constants.yaml) into generated/ and docs/protocol.md."""
