@@ -1,0 +1,100 @@
+"""v3 data-plane checks (spec §2): echo both ways, encryption downstream, envelope fields, roaming."""
+
+from __future__ import annotations
+
+import time
+
+from conformance.context import CheckContext
+from conformance.registry import Outcome, failed, implements, passed
+from conformance.v3 import support, wire
+
+
+@implements("DATA-001", "v3")
+def data_both_ways(ctx: CheckContext) -> Outcome:
+    sess = support.session(ctx)
+    probe = support.echo_probe(ctx, sess)
+    started = time.monotonic()
+    if not support.answered(ctx, sess, sess.seal_ip(probe.packet), probe):
+        return failed(
+            f"{ctx.target.echo.protocol} echo to {support.echo_address(ctx, sess)} from "
+            f"{sess.address} got no answer through the tunnel"
+        )
+    rtt = (time.monotonic() - started) * 1000
+    return passed(
+        f"{ctx.target.echo.protocol} echo {sess.address} -> {support.echo_address(ctx, sess)} "
+        f"answered in {rtt:.1f} ms"
+    )
+
+
+@implements("DATA-002", "v3")
+def downstream_encrypted(ctx: CheckContext) -> Outcome:
+    sess = support.session(ctx)
+    probes = [support.echo_probe(ctx, sess) for _ in range(3)]
+    for probe in probes:
+        if not support.answered(ctx, sess, sess.seal_ip(probe.packet), probe):
+            return failed("an echo went unanswered")
+    data = [o for o in sess.opened if not o.flags & wire.FLAG_CONTROL]
+    plaintext_ok = bool(sess.config.features & wire.FEATURE_PLAINTEXT)
+    for opened in data:
+        if not opened.flags & wire.FLAG_ENCRYPTED and not plaintext_ok:
+            return failed(
+                "server sent a data envelope without ENCRYPTED on a session that did not negotiate plaintext"
+            )
+        for probe in probes:
+            if probe.marker in opened.raw:
+                return failed("the inner echo reply is visible in clear inside the server's envelope")
+    for raw in sess.unopened:
+        for probe in probes:
+            if probe.marker in raw:
+                return failed(
+                    "server sent our echo reply in a datagram that does not open with the session "
+                    "key (plaintext downstream?)"
+                )
+    return passed(
+        f"{len(data)} downstream envelopes: ENCRYPTED, tag verified with the server-to-client "
+        "key, payload not visible"
+    )
+
+
+@implements("DATA-003", "v3")
+def envelope_fields(ctx: CheckContext) -> Outcome:
+    sess = support.session(ctx)
+    for _ in range(4):
+        if not support.echo(ctx, sess):
+            return failed("an echo went unanswered")
+    counters = []
+    for opened in sess.opened:
+        if opened.receiver_index != sess.local_index:
+            return failed(
+                f"envelope receiver_index {opened.receiver_index:#x} is not our index {sess.local_index:#x}"
+            )
+        if opened.seq != opened.counter & 0xFFFFFFFF:
+            return failed(f"envelope seq {opened.seq} != low 32 bits of counter {opened.counter}")
+        counters.append(opened.counter)
+    if len(set(counters)) != len(counters):
+        return failed(f"server reused an envelope counter: {counters}")
+    if counters != sorted(counters):
+        return failed(f"server counters not increasing in send order on an in-order path: {counters}")
+    return passed(f"{len(counters)} envelopes: our receiver index, seq = counter, counters {counters}")
+
+
+@implements("DATA-004", "v3")
+def roaming(ctx: CheckContext) -> Outcome:
+    sess = support.session(ctx)
+    if not support.echo(ctx, sess):
+        return failed("no echo before roaming")
+    sources = ctx.target.source_addresses
+    new_link = ctx.link(source=sources[-1] if sources else None)
+    old_link = sess.link
+    sess.link = new_link
+    if not support.echo(ctx, sess):
+        return failed(
+            "after moving to a new source address/port, echoes through the same session "
+            "(same receiver index and keys) got no answer"
+        )
+    late = ctx.silence(old_link, 0.05)
+    where = new_link.local if hasattr(new_link, "local") else "?"
+    return passed(
+        f"session followed the client to {where} without a new handshake"
+        + (f" ({len(late)} late datagrams on the old socket)" if late else "")
+    )
