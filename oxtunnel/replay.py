@@ -1,0 +1,64 @@
+"""Anti-replay window of RFC 6479: a ring of 64-bit words, 8,192 bits of which 8,128 are usable.
+
+The ring lets the window slide forward by clearing whole words instead of shifting a bitmap, so both
+the check and the slide are O(1) per packet (a slide of more than the window clears at most 128
+words).  ``check`` is read-only and cheap, so a receiver can refuse an obvious replay before paying for
+decryption; ``accept`` is called only after the packet authenticated, so a forged counter can never move
+the window.
+"""
+
+from __future__ import annotations
+
+WORD_BITS = 64
+WORD_SHIFT = 6
+RING_WORDS = 128
+RING_MASK = RING_WORDS - 1
+BIT_MASK = WORD_BITS - 1
+WINDOW_SIZE = (RING_WORDS - 1) * WORD_BITS  # 8,128: one word is always being recycled
+COUNTER_LIMIT = 2**64 - 1  # counters are u64; the last value is never valid (as WireGuard's REJECT_AFTER)
+
+
+class ReplayWindow:
+    """Tracks which envelope counters of one keypair and direction have been seen.
+
+    The initial state (highest = 0, no bit set) accepts any first counter, including 0.
+    """
+
+    __slots__ = ("_ring", "_last")
+
+    def __init__(self) -> None:
+        self._ring = [0] * RING_WORDS
+        self._last = 0
+
+    def check(self, counter: int) -> bool:
+        """True when ``counter`` would be accepted now (not too old, not seen, below the limit)."""
+        if counter >= COUNTER_LIMIT:
+            return False
+        last = self._last
+        if counter > last:
+            return True
+        if last - counter >= WINDOW_SIZE:
+            return False
+        return not (self._ring[(counter >> WORD_SHIFT) & RING_MASK] >> (counter & BIT_MASK)) & 1
+
+    def accept(self, counter: int) -> bool:
+        """Record ``counter`` as seen; False (and no change) when it is a replay, too old or too large."""
+        if counter >= COUNTER_LIMIT:
+            return False
+        ring = self._ring
+        block = counter >> WORD_SHIFT
+        last = self._last
+        if counter > last:
+            current = last >> WORD_SHIFT
+            for i in range(current + 1, current + min(block - current, RING_WORDS) + 1):
+                ring[i & RING_MASK] = 0
+            self._last = counter
+        elif last - counter >= WINDOW_SIZE:
+            return False
+        index = block & RING_MASK
+        bit = 1 << (counter & BIT_MASK)
+        word = ring[index]
+        if word & bit:
+            return False
+        ring[index] = word | bit
+        return True
