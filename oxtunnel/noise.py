@@ -85,10 +85,7 @@ class SymmetricState:
     @classmethod
     def initialize(cls, protocol_name: bytes) -> SymmetricState:
         """InitializeSymmetric(protocol_name)."""
-        if len(protocol_name) <= HASHLEN:
-            h = protocol_name.ljust(HASHLEN, b"\x00")
-        else:
-            h = blake2s(protocol_name)
+        h = protocol_name.ljust(HASHLEN, b"\x00") if len(protocol_name) <= HASHLEN else blake2s(protocol_name)
         return cls(h, h)
 
     def copy(self) -> SymmetricState:

@@ -30,6 +30,11 @@ class ReplayWindow:
         self._ring = [0] * RING_WORDS
         self._last = 0
 
+    @property
+    def highest(self) -> int:
+        """The highest counter accepted so far (0 before the first)."""
+        return self._last
+
     def check(self, counter: int) -> bool:
         """True when ``counter`` would be accepted now (not too old, not seen, below the limit)."""
         if counter >= COUNTER_LIMIT:

@@ -146,9 +146,13 @@ def test_wrong_server_key_fails_and_short_messages_are_errors() -> None:
         b"", _rng(1)
     )
     with pytest.raises(noise.NoiseError):
-        noise.Responder(server, noise.IKPrefix(NAME, PROLOGUE, noise.public_bytes(server))).read_message_1(msg1)
+        noise.Responder(server, noise.IKPrefix(NAME, PROLOGUE, noise.public_bytes(server))).read_message_1(
+            msg1
+        )
     with pytest.raises(noise.NoiseError):
-        noise.Responder(server, noise.IKPrefix(NAME, PROLOGUE, noise.public_bytes(server))).read_message_1(b"x")
+        noise.Responder(server, noise.IKPrefix(NAME, PROLOGUE, noise.public_bytes(server))).read_message_1(
+            b"x"
+        )
     ini = noise.Initiator(client, noise.IKPrefix(NAME, PROLOGUE, noise.public_bytes(server)))
     with pytest.raises(RuntimeError):
         ini.read_message_2(bytes(48))

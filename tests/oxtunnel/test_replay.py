@@ -13,34 +13,34 @@ assert W == 8128 and RING_WORDS * WORD_BITS == 8192
 
 # Each case: (counter, accepted?) applied to one window in sequence.
 STEPS: list[tuple[int, bool]] = [
-    (0, True),            # the very first counter may be 0
-    (0, False),           # ...but only once
+    (0, True),  # the very first counter may be 0
+    (0, False),  # ...but only once
     (1, True),
     (1, False),
-    (3, True),            # a gap
-    (2, True),            # filled late (reordering)
+    (3, True),  # a gap
+    (2, True),  # filled late (reordering)
     (2, False),
-    (63, True),           # last bit of the first word
-    (64, True),           # first bit of the second word
-    (W - 1, True),        # the window now spans [0, W-1]: counter 0 is the oldest still tracked
-    (0, False),           # still remembered as seen
-    (4, True),            # never seen, still inside the window
-    (W, True),            # slides by one: counter 0 falls out
-    (0, False),           # too old now
-    (1, False),           # seen (and at the edge)
-    (5, True),            # unseen and still inside: W - 5 < W
+    (63, True),  # last bit of the first word
+    (64, True),  # first bit of the second word
+    (W - 1, True),  # the window now spans [0, W-1]: counter 0 is the oldest still tracked
+    (0, False),  # still remembered as seen
+    (4, True),  # never seen, still inside the window
+    (W, True),  # slides by one: counter 0 falls out
+    (0, False),  # too old now
+    (1, False),  # seen (and at the edge)
+    (5, True),  # unseen and still inside: W - 5 < W
     (W + 5, True),
-    (5, False),           # now exactly W behind: out of the window
-    (6, True),            # W - 1 behind and never seen: the oldest counter still inside
+    (5, False),  # now exactly W behind: out of the window
+    (6, True),  # W - 1 behind and never seen: the oldest counter still inside
     (6, False),
-    (3 * W, True),        # a jump of several windows clears the whole ring
-    (W + 5, False),       # far behind
-    (3 * W - 1, True),    # everything just behind the jump is fresh again
+    (3 * W, True),  # a jump of several windows clears the whole ring
+    (W + 5, False),  # far behind
+    (3 * W - 1, True),  # everything just behind the jump is fresh again
     (3 * W - W + 1, True),  # the oldest counter still inside
-    (3 * W - W, False),   # one further is out
+    (3 * W - W, False),  # one further is out
     (3 * W, False),
-    (COUNTER_LIMIT - 1, True),   # the largest valid counter
-    (COUNTER_LIMIT, False),      # u64 max is never valid
+    (COUNTER_LIMIT - 1, True),  # the largest valid counter
+    (COUNTER_LIMIT, False),  # u64 max is never valid
     (COUNTER_LIMIT + 1, False),
     (COUNTER_LIMIT - 2, True),
     (COUNTER_LIMIT - 1, False),

@@ -1,0 +1,341 @@
+"""What both ends of a session share: keypairs, the envelope receive path, data and control messages,
+keepalives and termination.  ``ClientSession`` and the server's per-peer session build on this.
+
+Keypair roles follow WireGuard: the client (initiator) switches to a new keypair as soon as it reads the
+RESPONSE and says so with KEY_ROTATION, its first message under the new keys; the server keeps the new
+keypair as ``next`` and keeps sending on ``current`` until the first authenticated packet under ``next``
+arrives.  ``previous`` stays for packets still in flight, so a rekey loses nothing.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+
+from oxtunnel import wire
+from oxtunnel.config import DataPathConfig, TimerConfig
+from oxtunnel.crypto import Rng
+from oxtunnel.datapath import DataPath
+from oxtunnel.events import (
+    Event,
+    PacketsReceived,
+    SessionParameters,
+    SessionTerminated,
+    TerminationReason,
+)
+from oxtunnel.keypair import Keypair
+from oxtunnel.trace import DropReason, Trace
+from oxtunnel.types import PeerAddress
+
+INF = float("inf")
+_ENCRYPTED = wire.FLAG_ENCRYPTED
+_CONTROL_FLAGS = wire.FLAG_ENCRYPTED | wire.FLAG_CONTROL
+CT = wire.ControlType
+
+# DISCONNECT reason on the wire -> why the session ended, and back.
+WIRE_TO_TERMINATION: dict[int, TerminationReason] = {
+    int(wire.DisconnectReason.NORMAL): TerminationReason.NORMAL,
+    int(wire.DisconnectReason.SHUTDOWN): TerminationReason.SHUTDOWN,
+    int(wire.DisconnectReason.IDLE): TerminationReason.IDLE,
+    int(wire.DisconnectReason.POLICY): TerminationReason.POLICY,
+    int(wire.DisconnectReason.REKEY_FAILED): TerminationReason.REKEY_FAILED,
+}
+TERMINATION_TO_WIRE: dict[TerminationReason, int] = {v: k for k, v in WIRE_TO_TERMINATION.items()}
+# The wire has no code of its own for an exhausted pool (yet): it is a policy refusal.
+TERMINATION_TO_WIRE[TerminationReason.ADDRESS_POOL_EXHAUSTED] = int(wire.DisconnectReason.POLICY)
+
+
+# DecodeError.field of the envelope prefix -> drop reason (anything else is MALFORMED)
+_PREFIX_FIELD_REASON = {"flags": DropReason.BAD_FLAGS, "counter": DropReason.SEQUENCE_MISMATCH}
+_UNPACK = wire.unpack_envelope_prefix
+
+
+def receive_envelope_datagram(ctx: Context, data: bytes, addr: PeerAddress, now: float) -> PeerSession | None:
+    """Frame-check an envelope, find its keypair by receiver index, and let the session open it."""
+    try:
+        flags, index, counter = _UNPACK(data)
+    except wire.DecodeError as exc:
+        ctx.trace.drop(now, _PREFIX_FIELD_REASON.get(exc.field, DropReason.MALFORMED), addr, str(exc))
+        return None
+    entry = ctx.by_index.get(index)
+    if entry is None:
+        ctx.trace.drop(now, DropReason.UNKNOWN_RECEIVER_INDEX, addr, f"index {index}")
+        return None
+    session = entry[0]
+    session.receive_envelope(data, addr, entry[1], flags, counter, now)
+    return session
+
+
+def is_handshake(data: bytes) -> bool:
+    """Handshake messages carry CONTROL alone; their codecs check the rest."""
+    return len(data) > wire.HEADER_SIZE and data[2] == wire.HANDSHAKE_FLAGS
+
+
+class Context:
+    """What every session of one endpoint shares: output queues, trace, index table, timer wake-ups."""
+
+    __slots__ = ("out", "events", "trace", "by_index", "timers", "data", "rng", "wake", "_index_rng")
+
+    def __init__(
+        self, *, timers: TimerConfig, data: DataPathConfig, rng: Rng, wake: Callable[[PeerSession], None]
+    ) -> None:
+        self.out: list[tuple[bytes, PeerAddress]] = []
+        self.events: deque[Event] = deque()
+        self.trace = Trace(data.trace_records)
+        self.by_index: dict[int, tuple[PeerSession, Keypair]] = {}
+        self.timers = timers
+        self.data = data
+        self.rng = rng
+        self.wake = wake
+
+    def new_index(self) -> int:
+        """A fresh random non-zero receiver index not in use (0 means "none" in KEY_ROTATION)."""
+        while True:
+            index = int.from_bytes(self.rng(4), "big")
+            if index and index not in self.by_index:
+                return index
+
+
+class PeerSession:
+    """One peer's session state; subclasses add the role (client initiator, server responder)."""
+
+    def __init__(self, ctx: Context, peer: bytes) -> None:
+        self.ctx = ctx
+        self.peer = peer
+        self.endpoint: PeerAddress | None = None
+        self.current: Keypair | None = None
+        self.previous: Keypair | None = None
+        self.next: Keypair | None = None
+        self.datapath: DataPath | None = None
+        self.parameters: SessionParameters | None = None
+        self.last_sent = -INF
+        self.last_received = -INF
+        self.last_data_sent = -INF
+        self.last_data_received = -INF
+        self.last_handshake = -INF
+        self.wake_at = INF
+        self.closed = False
+        self.queue: deque[bytes] = deque(maxlen=ctx.data.max_queued_packets)
+        self.rx_pending: list[bytes] = []
+        self.rx_bytes = self.tx_bytes = self.rx_packets = self.tx_packets = 0
+
+    # -- timers ------------------------------------------------------------------------------------------
+
+    def ensure_wake(self, when: float) -> None:
+        """Make sure ``on_timer`` runs no later than ``when``."""
+        if when < self.wake_at:
+            self.wake_at = when
+            self.ctx.wake(self)
+
+    def on_timer(self, now: float) -> None:
+        """Run what is due, then schedule the next wake-up (subclasses add their deadlines)."""
+        self.wake_at = INF
+        deadlines = self.timer_deadlines(now)
+        if not self.closed and deadlines:
+            self.ensure_wake(min(deadlines))
+
+    def timer_deadlines(self, now: float) -> list[float]:
+        """Shared deadlines: passive keepalive, keypair expiry. Acts on what is due."""
+        timers = self.ctx.timers
+        found: list[float] = []
+        kp = self.current
+        if kp is not None and not self.closed:
+            if self.last_data_received > self.last_sent:
+                due = self.last_data_received + timers.keepalive_timeout
+                if now >= due:
+                    self.send_control(wire.control_keepalive(), now)
+                else:
+                    found.append(due)
+            for slot in ("previous", "current", "next"):
+                pair: Keypair | None = getattr(self, slot)
+                if pair is not None:
+                    if now >= pair.expires_at:
+                        self.forget(pair)
+                        setattr(self, slot, None)
+                    else:
+                        found.append(pair.expires_at)
+        return found
+
+    # -- keypairs ----------------------------------------------------------------------------------------
+
+    def register(self, kp: Keypair) -> None:
+        self.ctx.by_index[kp.local_index] = (self, kp)
+
+    def forget(self, kp: Keypair | None) -> None:
+        if kp is not None and self.ctx.by_index.get(kp.local_index, (None, None))[1] is kp:
+            del self.ctx.by_index[kp.local_index]
+
+    def rotate_in(self, kp: Keypair) -> None:
+        """Make ``kp`` the sending keypair; the old one stays as ``previous`` for packets in flight."""
+        self.forget(self.previous)
+        self.previous = self.current
+        self.current = kp
+
+    def sending_keypair(self, now: float) -> Keypair | None:
+        kp = self.current
+        if kp is None or now >= kp.expires_at or kp.send_counter >= self.ctx.timers.reject_after_messages:
+            return None
+        return kp
+
+    # -- sending -----------------------------------------------------------------------------------------
+
+    def send_packets(self, packets: Sequence[bytes], now: float) -> None:
+        kp = self.sending_keypair(now)
+        if kp is None or self.endpoint is None or self.datapath is None:
+            self.queue.extend(packets)
+            self.no_keypair(now)
+            return
+        drops: list[tuple[DropReason, str]] = []
+        units = self.datapath.encode(packets, drops)
+        if drops:
+            for reason, detail in drops:
+                self.ctx.trace.drop(now, reason, None, detail)
+        endpoint = self.endpoint
+        encrypt = (
+            0 if kp.plaintext or endpoint.transport in self.ctx.data.confidential_transports else _ENCRYPTED
+        )
+        out = self.ctx.out
+        seal = kp.seal
+        sent = 0
+        for flags, body in units:
+            datagram = seal(flags | encrypt, body)
+            sent += len(datagram)
+            out.append((datagram, endpoint))
+        if units:
+            self.last_sent = self.last_data_sent = now
+            self.tx_bytes += sent
+            self.tx_packets += len(units)
+            self.after_send(kp, now)
+
+    def flush_queue(self, now: float) -> None:
+        if self.queue and self.sending_keypair(now) is not None:
+            packets = list(self.queue)
+            self.queue.clear()
+            self.send_packets(packets, now)
+
+    def send_control(self, message: wire.ControlMessage, now: float, kp: Keypair | None = None) -> int | None:
+        """Seal an authenticated control message; returns its counter (for ACK matching) or None."""
+        kp = kp or self.sending_keypair(now)
+        if kp is None or self.endpoint is None:
+            return None
+        counter = kp.send_counter
+        self.ctx.out.append((kp.seal(_CONTROL_FLAGS, message.encode()), self.endpoint))
+        self.last_sent = now
+        return counter
+
+    def no_keypair(self, now: float) -> None:
+        """Hook: data is waiting but no keypair can send (the client starts a handshake)."""
+
+    def after_send(self, kp: Keypair, now: float) -> None:
+        """Hook: data went out on ``kp`` (the client checks its rekey triggers)."""
+
+    # -- receiving ---------------------------------------------------------------------------------------
+
+    def receive_envelope(
+        self, data: bytes, addr: PeerAddress, kp: Keypair, flags: int, counter: int, now: float
+    ) -> None:
+        """An envelope for one of our keypairs: authenticate, then hand data or control onward."""
+        trace = self.ctx.trace
+        if now >= kp.expires_at or counter >= self.ctx.timers.reject_after_messages:
+            trace.drop(now, DropReason.KEYPAIR_EXPIRED, addr, f"index {kp.local_index}")
+            return
+        replay = kp.replay
+        if not replay.check(counter):
+            trace.drop(now, DropReason.REPLAYED, addr, f"counter {counter}")
+            return
+        if not flags & _ENCRYPTED and not (
+            kp.plaintext or addr.transport in self.ctx.data.confidential_transports
+        ):
+            trace.drop(now, DropReason.PLAINTEXT_REFUSED, addr, "session requires encryption")
+            return
+        plain = kp.open(data, flags)
+        if plain is None:
+            trace.drop(
+                now, DropReason.AUTHENTICATION_FAILED, addr, f"index {kp.local_index} counter {counter}"
+            )
+            return
+        newest = counter >= replay.highest
+        replay.accept(counter)
+        # authenticated from here on
+        self.last_received = now
+        self.rx_bytes += len(data)
+        if kp is self.next:
+            self.confirm_next(now)
+        if newest and kp is self.current and addr != self.endpoint:
+            self.roam(addr, now)
+        self.after_receive(kp, counter, now)
+        if flags & wire.FLAG_CONTROL:
+            try:
+                message = wire.ControlMessage.decode(plain)
+            except wire.DecodeError as exc:
+                trace.drop(now, DropReason.MALFORMED, addr, f"control message: {exc}")
+                return
+            self.receive_control(message, counter, addr, now)
+            return
+        assert self.datapath is not None
+        packets = self.datapath.decode(flags, plain)
+        if isinstance(packets, tuple):
+            trace.drop(now, packets[0], addr, packets[1])
+            return
+        self.last_data_received = now
+        self.ensure_wake(now + self.ctx.timers.keepalive_timeout)
+        self.accept_packets(packets, addr, now)
+
+    def after_receive(self, kp: Keypair, counter: int, now: float) -> None:
+        """Hook: an envelope authenticated on ``kp`` (the client checks its rekey triggers)."""
+
+    def accept_packets(self, packets: list[bytes], addr: PeerAddress, now: float) -> None:
+        """Hook: authenticated inner packets (the server applies its checks first)."""
+        self.rx_packets += len(packets)
+        self.rx_pending.extend(packets)
+
+    def take_received(self) -> None:
+        """Emit one PacketsReceived for what this receive call produced."""
+        if self.rx_pending:
+            self.ctx.events.append(PacketsReceived(self.peer, self.rx_pending))
+            self.rx_pending = []
+
+    def receive_control(
+        self, message: wire.ControlMessage, counter: int, addr: PeerAddress, now: float
+    ) -> None:
+        kind = message.control_type
+        if kind == CT.KEEPALIVE:
+            return
+        if kind == CT.DISCONNECT:
+            reason = WIRE_TO_TERMINATION.get(int(message.reason), TerminationReason.NORMAL)
+            self.terminate(reason, now, by_peer=True, notify_peer=False)
+            return
+        self.receive_role_control(message, counter, addr, now)
+
+    def receive_role_control(
+        self, message: wire.ControlMessage, counter: int, addr: PeerAddress, now: float
+    ) -> None:
+        self.ctx.trace.drop(
+            now, DropReason.UNEXPECTED_MESSAGE, addr, f"{message.control_type!r} for this role"
+        )
+
+    def confirm_next(self, now: float) -> None:
+        """Hook (server): the first packet under ``next`` arrived."""
+
+    def roam(self, addr: PeerAddress, now: float) -> None:
+        """Hook: the newest authenticated packet came from a new address."""
+
+    # -- ending ------------------------------------------------------------------------------------------
+
+    def terminate(self, reason: TerminationReason, now: float, *, by_peer: bool, notify_peer: bool) -> None:
+        """End the session: optionally tell the peer (authenticated DISCONNECT), forget every key."""
+        if self.closed:
+            return
+        if notify_peer:
+            self.send_control(wire.control_disconnect(TERMINATION_TO_WIRE[reason]), now)
+        self.closed = True
+        for kp in (self.previous, self.current, self.next):
+            self.forget(kp)
+        self.previous = self.current = self.next = None
+        self.queue.clear()
+        self.take_received()
+        self.ctx.events.append(SessionTerminated(self.peer, reason, by_peer))
+        self.on_terminated(now)
+
+    def on_terminated(self, now: float) -> None:
+        """Hook: release role resources (the server frees the address lease)."""
