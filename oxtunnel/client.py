@@ -287,19 +287,16 @@ class ClientSession(PeerSession):
         if message.control_type != CT.CONFIG_UPDATE:
             super().receive_role_control(message, counter, addr, now)
             return
-        config_id = int(message.config_id)
+        config_id, config = message.config_id, message.config
+        assert config_id is not None and config is not None  # the codec guarantees both for CONFIG_UPDATE
         if config_id > self._config_id:
             try:
-                parameters = wire.parameters_from_config(message.config)
+                parameters = wire.parameters_from_config(config)
             except ValueError as exc:
                 self.ctx.trace.drop(now, DropReason.BAD_SESSION_CONFIG, addr, str(exc))
                 return
             current = self.current
-            if (
-                current is None
-                or int(message.config.cipher) != current.cipher
-                or message.config.features & ~self._requested
-            ):
+            if current is None or int(config.cipher) != current.cipher or config.features & ~self._requested:
                 self.ctx.trace.drop(now, DropReason.BAD_SESSION_CONFIG, addr, "cipher or features changed")
                 return
             self._config_id = config_id

@@ -546,7 +546,8 @@ class ServerEndpoint:
     # -- bookkeeping -----------------------------------------------------------------------------------
 
     def _schedule(self, session: PeerSession) -> None:
-        heapq.heappush(self._heap, (session.wake_at, next(self._order), session))  # type: ignore[arg-type]
+        assert isinstance(session, ServerPeer)
+        heapq.heappush(self._heap, (session.wake_at, next(self._order), session))
 
     def session_ended(self, session: ServerPeer) -> None:
         if self.sessions.get(session.peer) is session:

@@ -302,7 +302,8 @@ class PeerSession:
         if kind == CT.KEEPALIVE:
             return
         if kind == CT.DISCONNECT:
-            reason = WIRE_TO_TERMINATION.get(int(message.reason), TerminationReason.NORMAL)
+            code = int(message.reason) if message.reason is not None else 0
+            reason = WIRE_TO_TERMINATION.get(code, TerminationReason.NORMAL)
             self.terminate(reason, now, by_peer=True, notify_peer=False)
             return
         self.receive_role_control(message, counter, addr, now)
