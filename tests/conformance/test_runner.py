@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import socket
@@ -57,12 +58,12 @@ def server(request: pytest.FixtureRequest) -> Iterator[UdpServer]:
 
 def _target(tmp_path: Path, port: int) -> Target:
     key = tmp_path / "client.key"
-    key.write_text(__import__("base64").b64encode(hs.random_private_key()).decode())
+    key.write_text(base64.b64encode(hs.random_private_key()).decode())
     data = {
         "name": "fake",
         "address": "127.0.0.1",
         "ports": {"udp": port},
-        "server_public_key": __import__("base64").b64encode(os.urandom(32)).decode(),
+        "server_public_key": base64.b64encode(os.urandom(32)).decode(),
         "client_private_key_files": [key.name],
         "timing": {"reply_timeout": 0.3, "silence_window": 0.1, "flood_packets": 50, "flood_seconds": 0.2},
     }
@@ -95,8 +96,9 @@ def test_cli_writes_reports_and_exit_status(tmp_path: Path) -> None:
     try:
         target = _target(tmp_path, srv.port)
         toml = tmp_path / "fake.toml"
+        server_key = base64.b64encode(target.server_public_key or b"").decode()
         toml.write_text(
-            f'name = "fake"\naddress = "127.0.0.1"\nserver_public_key = "{__import__("base64").b64encode(target.server_public_key or b"").decode()}"\n'
+            f'name = "fake"\naddress = "127.0.0.1"\nserver_public_key = "{server_key}"\n'
             f'client_private_key_files = ["client.key"]\n[ports]\nudp = {srv.port}\n'
             "[timing]\nreply_timeout = 0.3\nsilence_window = 0.1\n"
         )
