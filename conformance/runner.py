@@ -145,8 +145,18 @@ def run_target(
                 run.results[(req.id, transport)] = outcome
                 if req.id not in wanted:
                     continue
-                result = Result(target.name, target.profile, req.id, req.title, req.section, req.level,
-                                transport, outcome.status, outcome.reason, time.monotonic() - started)
+                result = Result(
+                    target.name,
+                    target.profile,
+                    req.id,
+                    req.title,
+                    req.section,
+                    req.level,
+                    transport,
+                    outcome.status,
+                    outcome.reason,
+                    time.monotonic() - started,
+                )
                 results.append(result)
                 if progress:
                     progress(result)

@@ -17,9 +17,11 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from noise.connection import Keypair, NoiseConnection
 
-PROTOCOL_NAME = b"Noise_IK_25519_ChaChaPoly_BLAKE2s"
-PROLOGUE = b"OxTunnel v3"
-MAC_SIZE = 16
+from generated.codecs import constants as C
+
+PROTOCOL_NAME = C.NOISE_PROTOCOL_NAME
+PROLOGUE = C.NOISE_PROLOGUE
+MAC_SIZE = C.MAC_SIZE
 TAI64_BASE = (1 << 62) + 10  # as WireGuard: TAI64 label for the Unix epoch, plus the 10 s TAI offset
 
 
@@ -33,11 +35,11 @@ def mac(key: bytes, data: bytes) -> bytes:
 
 
 def mac1_key(static_public: bytes) -> bytes:
-    return blake2s(b"mac1----" + static_public)
+    return blake2s(C.LABEL_MAC1 + static_public)
 
 
 def cookie_key(server_public: bytes) -> bytes:
-    return blake2s(b"cookie--" + server_public)
+    return blake2s(C.LABEL_COOKIE + server_public)
 
 
 def public_key(private: bytes) -> bytes:

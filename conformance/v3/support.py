@@ -77,8 +77,12 @@ def require_echo(ctx: CheckContext, sess: V3Session, when: str) -> None:
         raise CheckFailed(f"a correct echo through the session got no answer {when}")
 
 
-def sealed(sess: V3Session, extra_flags: int = 0, length_delta: int = 0, **overrides: Any,
-           ) -> Callable[[inner.Probe], bytes]:
+def sealed(
+    sess: V3Session,
+    extra_flags: int = 0,
+    length_delta: int = 0,
+    **overrides: Any,
+) -> Callable[[inner.Probe], bytes]:
     """A builder sealing a probe with one field altered (the alteration is authenticated, in the AAD)."""
 
     def build(probe: inner.Probe) -> bytes:

@@ -1,5 +1,9 @@
 """OxTunnel v3 byte layouts as the conformance suite builds and reads them (spec/README.md §1–§4).
 
+Constants come from ``generated.codecs.constants`` and server messages are decoded with the generated
+codecs (strictly, so a server that sends a malformed response fails). What the suite *sends* is built
+here field by field, because a conformance suite must be able to send what no codec would encode.
+
 Well-formed messages follow the spec exactly; the ``raw_*`` builders take every field explicitly so a
 check can produce precisely the malformation it means to test (a length that lies, a reserved bit, a
 seq that disagrees with the counter) while everything else stays authentic.
@@ -14,41 +18,41 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
 from conformance.v3 import handshake as hs
+from generated import codecs
+from generated.codecs import constants as C
 
-MAGIC = 0x4F58
+MAGIC = C.MAGIC
 HEADER = struct.Struct(">HBIH")  # magic, flags, seq, length
-HEADER_SIZE = HEADER.size
-TAG_SIZE = 16
-ENVELOPE_OVERHEAD = HEADER_SIZE + 4 + 8 + TAG_SIZE
+HEADER_SIZE = C.HEADER_SIZE
+TAG_SIZE = C.TAG_SIZE
+ENVELOPE_OVERHEAD = C.ENVELOPE_OVERHEAD
 
-FLAG_ENCRYPTED = 0x01
-FLAG_COMPRESSED = 0x02
-FLAG_BATCH = 0x04
-FLAG_CONTROL = 0x08
-FLAG_IPV6 = 0x10
-FLAGS_RESERVED = 0xE0
+FLAG_ENCRYPTED = int(C.Flags.ENCRYPTED)
+FLAG_COMPRESSED = int(C.Flags.COMPRESSED)
+FLAG_BATCH = int(C.Flags.BATCH)
+FLAG_CONTROL = int(C.Flags.CONTROL)
+FLAG_IPV6 = int(C.Flags.IPV6)
+FLAGS_RESERVED = C.FLAGS_RESERVED_MASK
 
-CT_HANDSHAKE_INIT = 0x01
-CT_HANDSHAKE_RESPONSE = 0x02
-CT_KEEPALIVE = 0x03
-CT_DISCONNECT = 0x04
-CT_ACK = 0x05
-CT_CONFIG_UPDATE = 0x06
-CT_KEY_ROTATION = 0x07
-CT_COOKIE_REPLY = 0x0A
+CT_HANDSHAKE_INIT = int(C.ControlType.HANDSHAKE_INIT)
+CT_HANDSHAKE_RESPONSE = int(C.ControlType.HANDSHAKE_RESPONSE)
+CT_KEEPALIVE = int(C.ControlType.KEEPALIVE)
+CT_DISCONNECT = int(C.ControlType.DISCONNECT)
+CT_ACK = int(C.ControlType.ACK)
+CT_CONFIG_UPDATE = int(C.ControlType.CONFIG_UPDATE)
+CT_KEY_ROTATION = int(C.ControlType.KEY_ROTATION)
+CT_COOKIE_REPLY = int(C.ControlType.COOKIE_REPLY)
 
-CIPHER_CHACHA20_POLY1305 = 1
-CIPHER_AES_256_GCM = 2
-CIPHER_BITS = {CIPHER_CHACHA20_POLY1305: 0x01, CIPHER_AES_256_GCM: 0x02}
+CIPHER_CHACHA20_POLY1305 = int(C.Cipher.CHACHA20_POLY1305)
+CIPHER_AES_256_GCM = int(C.Cipher.AES_256_GCM)
 
-FEATURE_COMPRESSION = 0x0001
-FEATURE_BATCHING = 0x0002
-FEATURE_PLAINTEXT = 0x0004
-FEATURE_IPV6 = 0x0008
+FEATURE_COMPRESSION = int(C.Features.COMPRESSION)
+FEATURE_BATCHING = int(C.Features.BATCHING)
+FEATURE_PLAINTEXT = int(C.Features.PLAINTEXT)
+FEATURE_IPV6 = int(C.Features.IPV6)
 
-INIT_SIZE = 158
-INIT_NOISE_SIZE = 32 + 48 + 32
-COOKIE_REPLY_SIZE = HEADER_SIZE + 1 + 4 + 12 + 32
+INIT_SIZE = C.HANDSHAKE_INIT_SIZE
+COOKIE_REPLY_SIZE = C.COOKIE_REPLY_SIZE
 
 
 def header(flags: int, seq: int, length: int, magic: int = MAGIC) -> bytes:
@@ -114,16 +118,19 @@ class Response:
 
 
 def parse_response(data: bytes) -> Response:
-    head = Header.parse(data)
-    if head.magic != MAGIC or head.flags != FLAG_CONTROL or len(data) < HEADER_SIZE + 1 + 8 + 32 + 16 + 32:
-        raise ValueError("not a HANDSHAKE_RESPONSE")
-    if data[HEADER_SIZE] != CT_HANDSHAKE_RESPONSE:
-        raise ValueError(f"control type 0x{data[HEADER_SIZE]:02x} is not HANDSHAKE_RESPONSE")
-    if head.length != len(data) - HEADER_SIZE:
-        raise ValueError(f"length field {head.length} != {len(data) - HEADER_SIZE} bytes after the header")
-    sender, receiver = struct.unpack_from(">II", data, HEADER_SIZE + 1)
-    noise = data[HEADER_SIZE + 9 : -2 * hs.MAC_SIZE]
-    return Response(sender, receiver, noise, data[-32:-16], data[-16:], data)
+    """A HANDSHAKE_RESPONSE, strictly as ``handshake_response.ksy`` says (a DecodeError is a ValueError)."""
+    try:
+        decoded = codecs.HandshakeResponse.decode(data)
+    except codecs.DecodeError as exc:
+        raise ValueError(str(exc)) from None
+    return Response(
+        decoded.sender_index,
+        decoded.receiver_index,
+        decoded.ephemeral + decoded.encrypted_payload,
+        decoded.mac1,
+        decoded.mac2,
+        data,
+    )
 
 
 def response_mac1_ok(response: Response, client_public: bytes) -> bool:
@@ -138,11 +145,11 @@ class CookieReply:
 
 
 def parse_cookie_reply(data: bytes) -> CookieReply:
-    head = Header.parse(data)
-    if head.flags != FLAG_CONTROL or len(data) != COOKIE_REPLY_SIZE or data[HEADER_SIZE] != CT_COOKIE_REPLY:
-        raise ValueError("not a COOKIE_REPLY")
-    (receiver,) = struct.unpack_from(">I", data, HEADER_SIZE + 1)
-    return CookieReply(receiver, data[HEADER_SIZE + 5 : HEADER_SIZE + 17], data[HEADER_SIZE + 17 :])
+    try:
+        decoded = codecs.CookieReply.decode(data)
+    except codecs.DecodeError as exc:
+        raise ValueError(str(exc)) from None
+    return CookieReply(decoded.receiver_index, decoded.nonce, decoded.encrypted_cookie)
 
 
 def control_type(data: bytes) -> int | None:
@@ -167,51 +174,30 @@ class SessionConfig:
     routes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _ip(data: bytes, offset: int) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, int]:
-    version = data[offset]
-    size = {4: 4, 6: 16}.get(version)
-    if size is None:
-        raise ValueError(f"ip version byte {version} at offset {offset}")
-    raw = data[offset + 1 : offset + 1 + size]
-    if len(raw) != size:
-        raise ValueError("truncated address")
-    return ipaddress.ip_address(raw), offset + 1 + size
+def _address(item: codecs.IpAddress | codecs.IpPrefix) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    return ipaddress.ip_address(item.address)
 
 
 def parse_session_config(data: bytes) -> SessionConfig:
-    """``session_config`` (spec §3); strict: trailing bytes are an error."""
-    if len(data) < 29:
-        raise ValueError(f"session_config of {len(data)} bytes is shorter than its fixed 29")
-    cipher, features, mtu, keepalive = struct.unpack_from(">BHHH", data, 0)
-    v4 = ipaddress.IPv4Address(data[7:11])
-    v4_len = data[11]
-    v6 = ipaddress.IPv6Address(data[12:28])
-    v6_len = data[28]
-    offset = 29
-    dns: list[str] = []
-    routes: list[str] = []
-    (count,) = struct.unpack_from(">B", data, offset)
-    offset += 1
-    for _ in range(count):
-        address, offset = _ip(data, offset)
-        dns.append(str(address))
-    (count,) = struct.unpack_from(">B", data, offset)
-    offset += 1
-    for _ in range(count):
-        address, offset = _ip(data, offset)
-        routes.append(f"{address}/{data[offset]}")
-        offset += 1
-    if offset != len(data):
-        raise ValueError(f"{len(data) - offset} trailing bytes after session_config")
+    """``session_config`` via the generated codec (strict: trailing bytes, bad MTU or cipher are errors)."""
+    try:
+        raw = codecs.SessionConfig.decode(data)
+    except codecs.DecodeError as exc:
+        raise ValueError(str(exc)) from None
+    v4, v6 = ipaddress.IPv4Address(raw.ipv4_address), ipaddress.IPv6Address(raw.ipv6_address)
     return SessionConfig(
-        cipher=cipher,
-        features=features,
-        mtu=mtu,
-        keepalive_interval=keepalive,
-        ipv4=None if int(v4) == 0 and v4_len == 0 else ipaddress.IPv4Interface(f"{v4}/{v4_len}"),
-        ipv6=None if int(v6) == 0 and v6_len == 0 else ipaddress.IPv6Interface(f"{v6}/{v6_len}"),
-        dns=tuple(dns),
-        routes=tuple(routes),
+        cipher=int(raw.cipher),
+        features=raw.features,
+        mtu=raw.mtu,
+        keepalive_interval=raw.keepalive_interval,
+        ipv4=None
+        if int(v4) == 0 and raw.ipv4_prefix_length == 0
+        else ipaddress.IPv4Interface(f"{v4}/{raw.ipv4_prefix_length}"),
+        ipv6=None
+        if int(v6) == 0 and raw.ipv6_prefix_length == 0
+        else ipaddress.IPv6Interface(f"{v6}/{raw.ipv6_prefix_length}"),
+        dns=tuple(str(_address(d)) for d in raw.dns_servers),
+        routes=tuple(f"{_address(r)}/{r.prefix_length}" for r in raw.routes),
     )
 
 
