@@ -21,9 +21,10 @@ from oxlab.shell import CommandError, Process, ProcessTable
 from oxlab.topology import ADDR, Topology
 
 TUN_NAME = "oxtun0"
+SERVER_TUN_NAME = "oxs0"
 METRICS_PORT = 9851
-POOL_V4 = "100.100.0.0/24"  # RFC 6598 shared space: never routed on the host, only inside the tunnel
-POOL_V6 = "fd0c:7a11::/64"
+POOL_V4 = "10.77.0.0/24"  # exists only inside the tunnel and the server namespace
+POOL_V6 = "fd77:6f78::/64"
 _METRIC_LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+([-+0-9.eEinfNa]+)")
 
 
@@ -71,6 +72,9 @@ class OxidizeLab:
         self.dir = workdir / "oxidize"
         self.server_conf = self.dir / "server.toml"
         self.client_conf = self.dir / "client.toml"
+        # State (control sockets, undo files) per run: /run/oxidize is shared by every namespace.
+        self.state_dir = {"server": self.dir / "state-server", "client": self.dir / "state-client"}
+        self.interface = {"server": SERVER_TUN_NAME, "client": TUN_NAME}
         self.server: Process | None = None
         self.client: Process | None = None
         self.server_starts = 0
@@ -83,21 +87,33 @@ class OxidizeLab:
         """Keys and configs, as the README's quick start does it."""
         self.dir.mkdir(parents=True, exist_ok=True)
         key = self.dir / "server.key"
-        self.cli("server", "keygen", "-o", str(key))
+        self.cli("server", "keygen", str(key))
         self.server_conf.write_text(self.server_toml(key))
-        self.cli("server", "genconfig", "-c", str(self.server_conf), "--name", "lab-client",
-                 "--endpoint", f"{ADDR.server_v4}:51820", "-o", str(self.client_conf))
+        self.cli("server", "genconfig", "-c", str(self.server_conf), "lab-client",
+                 "-o", str(self.client_conf), "--png", str(self.dir / "lab-client.png"), "--no-qr")
+        self.client_conf.write_text(self._with_client_keys(self.client_conf.read_text()))
 
     def server_toml(self, key: Path) -> str:
         return (
             "[server]\n"
             f'private_key_file = "{key}"\n'
             'listen = "[::]:51820"\n'
-            f'pool_v4 = "{POOL_V4}"\n'
-            f'pool_v6 = "{POOL_V6}"\n'
+            f'endpoint = "{ADDR.server_v4}:51820"\n'
+            f'ipv4_pool = "{POOL_V4}"\n'
+            f'ipv6_pool = "{POOL_V6}"\n'
             f'dns = ["{ADDR.dns_pushed_v4}"]\n'
             f'metrics = "127.0.0.1:{METRICS_PORT}"\n'
+            f'state_dir = "{self.state_dir["server"]}"\n'
         )
+
+    def _with_client_keys(self, text: str) -> str:
+        """genconfig's client.toml plus the lab's own state_dir, inserted in its [client] table."""
+        extra = f'state_dir = "{self.state_dir["client"]}"\n'
+        lines = text.splitlines(keepends=True)
+        for i, line in enumerate(lines):
+            if line.strip() == "[client]":
+                return "".join(lines[: i + 1]) + extra + "".join(lines[i + 1:])
+        raise RuntimeError(f"oxidize genconfig wrote no [client] table: {text[:300]}")
 
     # ---- processes --------------------------------------------------------------------------
     def start_server(self, wait_s: float = 15.0) -> Process:
@@ -158,16 +174,23 @@ class OxidizeLab:
         return TunnelAddresses(v4, v6)
 
     def status(self, role: str = "client") -> dict[str, Any]:
-        conf = self.client_conf if role == "client" else self.server_conf
-        out = self.cli(role, "status", "--json", "-c", str(conf), timeout=15)
-        data: dict[str, Any] = json.loads(out)
+        """`oxidize status --json` for the role's instance (the document of README "CLI")."""
+        out = self.cli(role, "status", "--json", "--state-dir", str(self.state_dir[role]),
+                       "-i", self.interface[role], timeout=15)
+        data = json.loads(out)
+        if isinstance(data, list):
+            mine = [d for d in data if d.get("interface") == self.interface[role]]
+            data = (mine or data or [{}])[0]
+        if not isinstance(data, dict):
+            raise RuntimeError(f"oxidize status --json: not an object: {out[:200]}")
         return data
 
-    def handshake_count(self, status: dict[str, Any]) -> int:
-        return status_handshake_count(status)
+    def handshake_marker(self, status: dict[str, Any]) -> tuple[Any, ...]:
+        """The peers' latest-handshake times: unchanged means no new handshake happened."""
+        return tuple(peer.get("last_handshake") for peer in status.get("peers", []))
 
     def handshake_summary(self, status: dict[str, Any]) -> str:
-        return json.dumps({k: v for k, v in _walk(status) if "handshake" in k})[:400]
+        return json.dumps({k: v for k, v in _walk(status) if "handshake" in k or "endpoint" in k})[:400]
 
     def peer_endpoints(self, status: dict[str, Any]) -> list[str]:
         return status_endpoints(status)
@@ -198,15 +221,8 @@ def _walk(value: Any, path: str = "") -> list[tuple[str, Any]]:
     return [(path, value)]
 
 
-def status_handshake_count(status: dict[str, Any]) -> int:
-    """Handshakes completed according to `oxidize status --json` (summed over peers)."""
-    return sum(int(v) for k, v in _walk(status) if k.rsplit(".", 1)[-1] in HANDSHAKE_COUNT_KEYS
-               and isinstance(v, int | float))
-
-
 def status_endpoints(status: dict[str, Any]) -> list[str]:
     return [str(v) for k, v in _walk(status) if k.rsplit(".", 1)[-1] in ENDPOINT_KEYS and v]
 
 
-HANDSHAKE_COUNT_KEYS = {"handshakes", "handshake_count"}
 ENDPOINT_KEYS = {"endpoint", "remote", "peer_address"}

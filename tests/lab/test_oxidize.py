@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from oxlab.oxidize import parse_metrics, status_endpoints, status_handshake_count, sum_matching
+from oxlab.oxidize import parse_metrics, status_endpoints, sum_matching
 
 METRICS = """# HELP oxtunnel_drops_total Datagrams dropped, by reason
 # TYPE oxtunnel_drops_total counter
@@ -21,7 +21,6 @@ def test_parse_and_sum_metrics() -> None:
 
 
 def test_status_helpers_walk_nested_peers() -> None:
-    status = {"peers": [{"endpoint": "203.0.113.2:51820", "handshakes": 2},
-                        {"endpoint": "198.51.100.66:40000", "handshakes": 1}], "transport": "udp"}
-    assert status_handshake_count(status) == 3
+    status = {"peers": [{"endpoint": "203.0.113.2:51820", "last_handshake": 1.5e9},
+                        {"endpoint": "198.51.100.66:40000", "last_handshake": None}], "role": "server"}
     assert status_endpoints(status) == ["203.0.113.2:51820", "198.51.100.66:40000"]

@@ -25,7 +25,7 @@ def run(lab: Lab, out: Outcome) -> None:
     pcap = str(lab.capture_file) if lab.capture_file and lab.capture_file.exists() else None
     out.check("a capture of the tunnel's first datagrams exists to replay", pcap is not None)
     drops_before = sum_matching(ox.metrics(), "drop")
-    handshakes_before = ox.handshake_count(ox.status("client"))
+    handshakes_before = ox.handshake_marker(ox.status("client"))
     seconds = lab.profile.rogue_seconds
     flow_count = int((seconds + 2) / FLOW_INTERVAL_S)
     flow = lab.procs.start(
@@ -60,7 +60,7 @@ def run(lab: Lab, out: Outcome) -> None:
     out.metric("server_drop_counter_delta", drops)
     out.check("the server's drop counters rose by at least half of what the rogue sent",
               drops >= sent / 2 and drops > 0, f"drops +{drops:.0f} for {sent} sent")
-    handshakes_after = ox.handshake_count(ox.status("client"))
+    handshakes_after = ox.handshake_marker(ox.status("client"))
     out.check("the client needed no new handshake", handshakes_after == handshakes_before,
               f"{handshakes_before} -> {handshakes_after}")
     after = traffic.ping(lab.topo, "client", ADDR.internet_v4, count=3)
