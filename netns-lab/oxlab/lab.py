@@ -10,7 +10,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from oxlab import netstate, shell
+from oxlab import netstate, shell, traffic
 from oxlab.middlebox import Middlebox
 from oxlab.oxidize import OxidizeLab
 from oxlab.profiles import Profile
@@ -77,8 +77,7 @@ class Lab:
         self.capture_file = self.workdir / "tunnel-start.pcap"
         self.capture = self.procs.start(
             "middlebox-capture",
-            ["tcpdump", "-i", "eth-client", "-U", "-n", "-Z", "root", "-c", str(CAPTURE_PACKETS),
-             "-w", str(self.capture_file), "udp", "port", "51820"],
+            traffic.capture_argv("eth-client", CAPTURE_PACKETS, self.capture_file, "udp", "port", "51820"),
             netns=self.topo.ns["middlebox"],
         )
         if not shell.wait_until(lambda: "listening on" in self.capture.log_tail(), timeout=10):

@@ -8,6 +8,7 @@ metrics over HTTP on its loopback, all inside the namespaces.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sys
@@ -29,7 +30,11 @@ _METRIC_LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+([-+0-9.eE
 
 
 def oxidize_argv(*args: str) -> list[str]:
-    """The installed `oxidize` console script beside our interpreter (the project's venv)."""
+    """The `oxidize` console script beside our interpreter (the project's venv), or $OXLAB_OXIDIZE
+    (to run the lab against another build)."""
+    override = os.environ.get("OXLAB_OXIDIZE")
+    if override:
+        return [override, *args]
     script = Path(sys.executable).with_name("oxidize")
     exe = str(script) if script.exists() else (shutil.which("oxidize") or "oxidize")
     return [exe, *args]

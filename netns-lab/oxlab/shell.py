@@ -42,7 +42,7 @@ def ns_argv(netns: str | None, argv: Sequence[str]) -> list[str]:
 def lab_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment for child processes: our package importable, unbuffered output."""
     env = dict(os.environ)
-    paths = [str(LAB_ROOT), str(REPO_ROOT)]
+    paths = [str(LAB_ROOT)]
     if env.get("PYTHONPATH"):
         paths.append(env["PYTHONPATH"])
     env["PYTHONPATH"] = os.pathsep.join(paths)

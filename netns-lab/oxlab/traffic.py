@@ -108,3 +108,11 @@ def resolve(topo: Topology, role: str, name: str, family: str = "ahostsv4") -> l
     """Look a name up through the namespace's own /etc/resolv.conf (glibc, as any program would)."""
     done = topo.run(role, ["getent", family, name], timeout=15, check=False)
     return sorted({line.split()[0] for line in done.stdout.splitlines() if line.strip()})
+
+
+def capture_argv(interface: str, count: int, path: Path, *bpf: str) -> list[str]:
+    """tcpdump writing `count` packets to `path`. --immediate-mode and -U: every packet reaches the
+    file at once (otherwise packets still in the kernel ring are lost when we stop it); -Z root: the
+    file lives in a root-only directory."""
+    return ["tcpdump", "-i", interface, "-U", "--immediate-mode", "-n", "-Z", "root", "-c", str(count),
+            "-w", str(path), *bpf]

@@ -117,13 +117,17 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     per_phase = max(1, args.packets // len(plan))
     plan = list(phases(captured, per_phase))
     total = per_phase * len(plan)
-    gap = max(0.0, args.seconds * 0.8 / total)
+    # Time budget: a fifth for listening for replies after each phase, most of the rest for pacing.
+    reply_wait = min(0.3, args.seconds * 0.2 / len(plan))
+    gap = args.seconds * 0.6 / total
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("0.0.0.0", 0))
     sock.setblocking(False)
     spoof_src = captured[0].src if captured else args.spoof
-    spoof_sport = captured[0].sport if captured else 51820
-    raw = None
+    spoof_sport = captured[0].sport if captured else args.port
+    from scapy.all import IP, UDP, Raw, conf  # type: ignore[attr-defined]  # slow import: once, up front
+
+    raw = conf.L3socket()
     report: dict[str, object] = {"captured": len(captured),
                                  "captured_envelopes": sum(c.is_envelope for c in captured),
                                  "phases": {}}
@@ -134,10 +138,6 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             if time.monotonic() >= deadline:
                 break
             if spoof:
-                if raw is None:
-                    from scapy.all import IP, UDP, Raw, conf  # type: ignore[attr-defined]
-
-                    raw = conf.L3socket()
                 spoofed = IP(src=spoof_src, dst=args.server) / UDP(sport=spoof_sport, dport=args.port)
                 raw.send(spoofed / Raw(data))
             else:
@@ -146,10 +146,10 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                 except OSError:
                     continue
             sent += 1
-            if gap:
-                time.sleep(gap)
-        replies = _collect_replies(sock, wait=0.3)
+            time.sleep(gap)
+        replies = _collect_replies(sock, wait=reply_wait)
         report["phases"][name] = {"sent": sent, "replies": replies}  # type: ignore[index]
+    raw.close()
     report["sent_total"] = sum(p["sent"] for p in report["phases"].values())  # type: ignore[attr-defined]
     return report
 
