@@ -1,0 +1,1 @@
+"""Linux-specific runtime pieces: TUN, netlink configuration, policy routing, nftables, sysctls, DNS."""

@@ -1,0 +1,42 @@
+"""Replaying the undo state a dead process left behind (after SIGKILL, a crash, a power cut of /run)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+# imported for their undo handlers: every kind a state file can name must be registered here
+from runtimes.linux import dns, netconf, nft, sysctl  # noqa: F401
+from runtimes.undo import UndoStack, process_alive
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "undo.json"
+
+
+class StillRunning(RuntimeError):
+    """The process that owns the state is alive: ask it to stop instead."""
+
+
+def recover(instance_dir: Path) -> list[str] | None:
+    """Undo what a dead owner of `instance_dir` left; None when there was nothing to undo.
+
+    Returns the list of steps that failed (empty = clean). Raises StillRunning if the owner lives.
+    """
+    state = instance_dir / STATE_FILE
+    if not state.exists():
+        return None
+    stack, pid = UndoStack.load(state)
+    if pid is not None and process_alive(pid) and _same_process_kind(pid):
+        raise StillRunning(f"process {pid} still owns {instance_dir}")
+    log.warning("cleaning up after a process that did not exit cleanly (%d steps)", len(stack))
+    return stack.unwind()
+
+
+def _same_process_kind(pid: int) -> bool:
+    """A recycled pid that is not an oxidize process does not keep the state alive."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # cannot tell: be careful
+    return b"oxidize" in cmdline or b"python" in cmdline

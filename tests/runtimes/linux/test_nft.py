@@ -1,0 +1,67 @@
+"""nftables ruleset generation (text) and, as root, loading and removing it in a throwaway namespace."""
+
+from __future__ import annotations
+
+import ipaddress
+import subprocess
+from collections.abc import Callable
+
+import pytest
+
+from runtimes.linux import nft
+from runtimes.linux.nft import NatPlan
+
+POOL4 = ipaddress.ip_network("10.77.0.0/24")
+POOL6 = ipaddress.ip_network("fd77:6f78::/64")
+
+
+def test_ruleset_dual_stack() -> None:
+    text = nft.ruleset(NatPlan("oxidize", "oxs0", (POOL4, POOL6)))
+    lines = [line.strip() for line in text.splitlines()]
+    assert lines[0] == "table inet oxidize {"
+    assert 'iifname "oxs0" ip saddr != 10.77.0.0/24 counter drop' in lines
+    assert 'iifname != "oxs0" ip saddr 10.77.0.0/24 counter drop' in lines
+    assert 'iifname "oxs0" ip6 saddr != fd77:6f78::/64 counter drop' in lines
+    assert 'iifname "oxs0" oifname "oxs0" counter drop' in lines
+    assert 'ip saddr 10.77.0.0/24 oifname != "oxs0" masquerade' in lines
+    assert 'ip6 saddr fd77:6f78::/64 oifname != "oxs0" masquerade' in lines
+    assert any(line.startswith('iifname "oxs0" ip daddr { 127.0.0.0/8, 169.254.0.0/16') for line in lines)
+    assert "type nat hook postrouting priority srcnat; policy accept;" in lines
+
+
+def test_ruleset_ipv4_only_drops_ipv6_from_tunnel_and_no_nat_option() -> None:
+    text = nft.ruleset(NatPlan("t1", "oxs0", (POOL4,), masquerade=False, client_to_client=True))
+    assert 'iifname "oxs0" meta nfproto ipv6 counter drop' in text
+    assert "masquerade" not in text and "postrouting" not in text
+    assert 'oifname "oxs0" counter drop' not in text
+
+
+@pytest.mark.parametrize("name", ["", "1abc", "has-dash", "x" * 33, "semi;colon"])
+def test_table_name_validated(name: str) -> None:
+    with pytest.raises(ValueError, match="table name"):
+        NatPlan(name, "oxs0", (POOL4,))
+
+
+def test_interface_name_cannot_break_quoting() -> None:
+    text = nft.ruleset(NatPlan("t", 'ev"il', (POOL4,)))
+    assert '"evil"' in text
+
+
+@pytest.mark.root
+def test_apply_and_undo_in_namespace(netns: Callable[[str], str]) -> None:
+    ns = netns("nft")
+    script = (
+        "import ipaddress; from runtimes.linux import nft; from runtimes.undo import UndoStack\n"
+        "u = UndoStack()\n"
+        "plan = nft.NatPlan('oxr_test', 'oxs0', (ipaddress.ip_network('10.77.0.0/24'),"
+        " ipaddress.ip_network('fd77::/64')))\n"
+        "nft.apply(plan, u)\n"
+        "print(nft.table_exists('oxr_test'))\n"
+        "try:\n    nft.apply(plan, u)\n"
+        "except nft.NftError as e:\n    print('refused', 'already exists' in str(e))\n"
+        "print(u.unwind(), nft.table_exists('oxr_test'))\n"
+    )
+    out = subprocess.run(["ip", "netns", "exec", ns, "python", "-c", script], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:3] == ["True", "refused True", "[] False"]
