@@ -34,8 +34,10 @@ class CliError(RuntimeError):
 
 # -- commands ------------------------------------------------------------------------------------------
 def cmd_keygen(args: argparse.Namespace) -> int:
+    if (args.file is None) == (args.output is None):
+        raise CliError("keygen: give the key file once, as FILE or -o FILE", EXIT_USAGE)
     private = keys.generate_private()
-    keys.write_private(Path(args.file), private, force=args.force)
+    keys.write_private(Path(args.file or args.output), private, force=args.force)
     print(keys.encode(keys.public_from_private(private)))
     return EXIT_OK
 
@@ -46,6 +48,9 @@ def cmd_pubkey(args: argparse.Namespace) -> int:
 
 
 def cmd_genconfig(args: argparse.Namespace) -> int:
+    if (args.name is None) == (args.name_option is None):
+        raise CliError("genconfig: give the client's name once, as NAME or --name NAME", EXIT_USAGE)
+    args.name = args.name or args.name_option
     server_path = Path(args.config)
     settings = config.load_server(server_path)
     if args.endpoint:
@@ -94,7 +99,17 @@ def _sockets(state_dir: Path, interface: str | None) -> list[Path]:
     return [d / "control.sock" for d in control.instances_here(state_dir) if (d / "control.sock").exists()]
 
 
+def _instance_of_config(path: Path) -> tuple[str, Path]:
+    """(interface, state_dir) of a server.toml or client.toml, whichever it is."""
+    data = config.read_toml(path)
+    settings: config.ServerSettings | config.ClientSettings
+    settings = config.parse_server(data, path) if "server" in data else config.parse_client(data, path)
+    return settings.interface, settings.state_dir
+
+
 def cmd_status(args: argparse.Namespace) -> int:
+    if args.config:
+        args.interface, args.state_dir = _instance_of_config(Path(args.config))
     found = _sockets(Path(args.state_dir), args.interface)
     docs = []
     for sock in found:
@@ -161,20 +176,6 @@ def _remove_instance_dir(instance: Path) -> None:
         instance.rmdir()
 
 
-def cmd_server(args: argparse.Namespace) -> int:
-    settings = config.load_server(Path(args.config))
-    from oxidize import daemon
-
-    return daemon.run_server(settings)
-
-
-def cmd_up(args: argparse.Namespace) -> int:
-    settings = config.load_client(Path(args.config))
-    from oxidize import daemon
-
-    return daemon.run_client(settings)
-
-
 # -- parser --------------------------------------------------------------------------------------------
 def _add_state_dir(p: argparse.ArgumentParser) -> None:
     p.add_argument("--state-dir", default=str(DEFAULT_STATE_DIR), metavar="DIR",
@@ -190,20 +191,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("server", help="run the server (UDP 51820, TUN, NAT) until SIGINT/SIGTERM",
-                       description="Run an OxTunnel server: listen for clients, forward their traffic "
-                       "through a TUN device with nftables masquerade, serve metrics and status. Everything "
-                       "it sets up is removed again on SIGINT/SIGTERM or when the start fails.")
-    p.add_argument("-c", "--config", required=True, metavar="FILE", help="server.toml")
-    p.set_defaults(func=cmd_server)
-
-    p = sub.add_parser("up", help="bring a client tunnel up (stays in the foreground)",
-                       description="Connect to a server and route traffic through oxtun0 (full tunnel by "
-                       "policy routing, or split routes), apply DNS, keep the session alive and reconnect. "
-                       "SIGINT/SIGTERM or `oxidize down` restore routes, rules and DNS.")
-    p.add_argument("-c", "--config", required=True, metavar="FILE", help="client.toml")
-    p.set_defaults(func=cmd_up)
-
     p = sub.add_parser("down", help="stop a running `oxidize up` and clean up",
                        description="Ask the running client to tear down; if it is gone without cleaning "
                        "up (killed), undo what it left (routes, rules, DNS).")
@@ -218,7 +205,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="show running tunnels: peers, endpoints, handshakes, bytes",
                        description="Ask every oxidize instance of this network namespace (or one) for its "
                        "status through its control socket.")
-    p.add_argument("-i", "--interface", help="only this interface (e.g. oxtun0, oxs0)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("-i", "--interface", help="only this interface (e.g. oxtun0, oxs0)")
+    group.add_argument("-c", "--config", metavar="FILE",
+                       help="only the instance of this server.toml or client.toml")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     _add_state_dir(p)
     p.set_defaults(func=cmd_status)
@@ -226,7 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("keygen", help="create a private key file (mode 0600) and print its public key",
                        description="Write a new X25519 private key to FILE (mode 0600, base64) and print "
                        "the public key. Never overwrites without --force.")
-    p.add_argument("file", metavar="FILE", help="where to write the private key")
+    p.add_argument("file", metavar="FILE", nargs="?", help="where to write the private key")
+    p.add_argument("-o", "--output", metavar="FILE", help="the same as FILE")
     p.add_argument("--force", action="store_true", help="replace an existing file (its key is lost)")
     p.set_defaults(func=cmd_keygen)
 
@@ -241,7 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "server.toml as a [[peers]] entry, write the client's config (0600, holds its "
                        "private key) and a QR code (terminal and PNG) for mobile clients. A running "
                        "server picks the peer up at once.")
-    p.add_argument("name", help="a label for the client (letters, digits, _ . @ -)")
+    p.add_argument("name", nargs="?", help="a label for the client (letters, digits, _ . @ -)")
+    p.add_argument("--name", dest="name_option", metavar="NAME", help="the same as the positional NAME")
     p.add_argument("-c", "--config", required=True, metavar="FILE", help="server.toml to add the peer to")
     p.add_argument("-o", "--output", metavar="FILE", help="client config to write (default: NAME.toml)")
     p.add_argument("--png", metavar="FILE", help="QR code image (default: the output with .png)")

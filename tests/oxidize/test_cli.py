@@ -12,7 +12,7 @@ import pytest
 
 from oxidize import cli, config, keys
 
-COMMANDS = ["server", "up", "down", "status", "keygen", "pubkey", "genconfig"]
+COMMANDS = ["down", "status", "keygen", "pubkey", "genconfig"]
 
 
 def oxidize(*argv: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -40,14 +40,6 @@ def test_keygen_then_pubkey_from_file_and_stdin(tmp_path: Path) -> None:
     again = oxidize("keygen", str(key))
     assert again.returncode == 2 and "exists; use --force" in again.stderr
     assert oxidize("keygen", "--force", str(key)).stdout.strip() != public
-
-
-def test_bad_config_exits_2_naming_the_key(tmp_path: Path) -> None:
-    path = tmp_path / "server.toml"
-    path.write_text('[server]\nprivate_key_file = "k"\nmtu = 100\n')
-    out = oxidize("server", "-c", str(path))
-    assert out.returncode == 2
-    assert "server.mtu: must be between 1280 and 9000, got 100" in out.stderr
 
 
 def test_genconfig_adds_peer_and_writes_client_config(tmp_path: Path) -> None:
@@ -91,3 +83,15 @@ def test_status_and_down_with_nothing_running(tmp_path: Path) -> None:
     assert oxidize("status", "--json", "--state-dir", str(tmp_path)).stdout.strip() == "[]"
     down = oxidize("down", "--state-dir", str(tmp_path))
     assert down.returncode == 0 and "oxtun0: not running" in down.stderr
+
+
+def test_keygen_output_option_and_genconfig_name_option(tmp_path: Path) -> None:
+    assert oxidize("keygen", "-o", str(tmp_path / "server.key")).returncode == 0
+    both = oxidize("keygen", str(tmp_path / "a"), "-o", str(tmp_path / "b"))
+    assert both.returncode == 2 and "give the key file once" in both.stderr
+    (tmp_path / "server.toml").write_text('[server]\nprivate_key_file = "server.key"\n'
+                                          f'state_dir = "{tmp_path}/run"\n')
+    out = oxidize("genconfig", "-c", str(tmp_path / "server.toml"), "--name", "lab", "--endpoint",
+                  "[2001:db8::1]:51820", "-o", str(tmp_path / "lab.toml"), "--no-qr")
+    assert out.returncode == 0, out.stderr
+    assert config.load_client(tmp_path / "lab.toml").server.host == "2001:db8::1"
