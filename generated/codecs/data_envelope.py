@@ -129,8 +129,8 @@ class DataEnvelope:
             raise EncodeError(_NAME, 'counter', f"{v_counter} does not fit in 8 byte(s)")
         if not ((v_counter & 0xffffffff) == v_seq and v_counter < 18446744073709543423):
             raise EncodeError(_NAME, 'counter', f"violates `(_ & 0xffffffff) == seq and _ < 18446744073709543423` (value {v_counter!r})")
-        if len(v_body) != v_length - 28:
-            raise EncodeError(_NAME, 'body', f"is {len(v_body)} bytes, must be {v_length - 28}")
-        if len(v_tag) != 16:
-            raise EncodeError(_NAME, 'tag', f"is {len(v_tag)} bytes, must be {16}")
+        if len(v_body) != (v_length - 28):
+            raise EncodeError(_NAME, 'body', f"is {len(v_body)} bytes, must be {(v_length - 28)}")
+        if len(v_tag) != (16):
+            raise EncodeError(_NAME, 'tag', f"is {len(v_tag)} bytes, must be {(16)}")
         return b"".join((_RUN0.pack(v_magic, v_flags, v_seq, v_length, v_receiver_index, v_counter), v_body, _RUN2.pack(v_tag)))

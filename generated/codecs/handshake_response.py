@@ -130,12 +130,12 @@ class HandshakeResponse:
             raise EncodeError(_NAME, 'sender_index', f"{v_sender_index} does not fit in 4 byte(s)")
         if not 0 <= v_receiver_index <= 0xffffffff:
             raise EncodeError(_NAME, 'receiver_index', f"{v_receiver_index} does not fit in 4 byte(s)")
-        if len(v_ephemeral) != 32:
-            raise EncodeError(_NAME, 'ephemeral', f"is {len(v_ephemeral)} bytes, must be {32}")
-        if len(v_encrypted_payload) != v_length - 73:
-            raise EncodeError(_NAME, 'encrypted_payload', f"is {len(v_encrypted_payload)} bytes, must be {v_length - 73}")
-        if len(v_mac1) != 16:
-            raise EncodeError(_NAME, 'mac1', f"is {len(v_mac1)} bytes, must be {16}")
-        if len(v_mac2) != 16:
-            raise EncodeError(_NAME, 'mac2', f"is {len(v_mac2)} bytes, must be {16}")
+        if len(v_ephemeral) != (32):
+            raise EncodeError(_NAME, 'ephemeral', f"is {len(v_ephemeral)} bytes, must be {(32)}")
+        if len(v_encrypted_payload) != (v_length - 73):
+            raise EncodeError(_NAME, 'encrypted_payload', f"is {len(v_encrypted_payload)} bytes, must be {(v_length - 73)}")
+        if len(v_mac1) != (16):
+            raise EncodeError(_NAME, 'mac1', f"is {len(v_mac1)} bytes, must be {(16)}")
+        if len(v_mac2) != (16):
+            raise EncodeError(_NAME, 'mac2', f"is {len(v_mac2)} bytes, must be {(16)}")
         return b"".join((_RUN0.pack(v_magic, v_flags, v_seq, v_length, v_control_type, v_sender_index, v_receiver_index, v_ephemeral), v_encrypted_payload, _RUN2.pack(v_mac1, v_mac2)))

@@ -68,6 +68,6 @@ class IpAddress:
             raise EncodeError(_NAME, 'version', f"{v_version} does not fit in 1 byte(s)")
         if v_version not in _ANY_OF_VERSION:
             raise EncodeError(_NAME, 'version', f"must be one of 4, 6, got {v_version}")
-        if len(v_address) != 4 if v_version == 4 else 16:
-            raise EncodeError(_NAME, 'address', f"is {len(v_address)} bytes, must be {4 if v_version == 4 else 16}")
+        if len(v_address) != (4 if v_version == 4 else 16):
+            raise EncodeError(_NAME, 'address', f"is {len(v_address)} bytes, must be {(4 if v_version == 4 else 16)}")
         return b"".join((_RUN0.pack(v_version), v_address))

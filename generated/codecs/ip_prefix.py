@@ -79,8 +79,8 @@ class IpPrefix:
             raise EncodeError(_NAME, 'version', f"{v_version} does not fit in 1 byte(s)")
         if v_version not in _ANY_OF_VERSION:
             raise EncodeError(_NAME, 'version', f"must be one of 4, 6, got {v_version}")
-        if len(v_address) != 4 if v_version == 4 else 16:
-            raise EncodeError(_NAME, 'address', f"is {len(v_address)} bytes, must be {4 if v_version == 4 else 16}")
+        if len(v_address) != (4 if v_version == 4 else 16):
+            raise EncodeError(_NAME, 'address', f"is {len(v_address)} bytes, must be {(4 if v_version == 4 else 16)}")
         if not 0 <= v_prefix_length <= 0xff:
             raise EncodeError(_NAME, 'prefix_length', f"{v_prefix_length} does not fit in 1 byte(s)")
         if not (v_prefix_length <= (32 if v_version == 4 else 128)):

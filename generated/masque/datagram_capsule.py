@@ -92,6 +92,6 @@ class DatagramCapsule:
             raise EncodeError(_NAME, 'length', f"{v_length} outside the varint range")
         if not 0 <= v_context_id <= VARINT_MAX:
             raise EncodeError(_NAME, 'context_id', f"{v_context_id} outside the varint range")
-        if len(v_payload) != v_length - varint_size(v_context_id):
-            raise EncodeError(_NAME, 'payload', f"is {len(v_payload)} bytes, must be {v_length - varint_size(v_context_id)}")
+        if len(v_payload) != (v_length - varint_size(v_context_id)):
+            raise EncodeError(_NAME, 'payload', f"is {len(v_payload)} bytes, must be {(v_length - varint_size(v_context_id))}")
         return b"".join((encode_varint(v_capsule_type), encode_varint(v_length), encode_varint(v_context_id), v_payload))

@@ -87,10 +87,10 @@ class IpAddressRange:
             raise EncodeError(_NAME, 'ip_version', f"{v_ip_version} does not fit in 1 byte(s)")
         if v_ip_version not in _ANY_OF_IP_VERSION:
             raise EncodeError(_NAME, 'ip_version', f"must be one of 4, 6, got {v_ip_version}")
-        if len(v_start_address) != 4 if v_ip_version == 4 else 16:
-            raise EncodeError(_NAME, 'start_address', f"is {len(v_start_address)} bytes, must be {4 if v_ip_version == 4 else 16}")
-        if len(v_end_address) != 4 if v_ip_version == 4 else 16:
-            raise EncodeError(_NAME, 'end_address', f"is {len(v_end_address)} bytes, must be {4 if v_ip_version == 4 else 16}")
+        if len(v_start_address) != (4 if v_ip_version == 4 else 16):
+            raise EncodeError(_NAME, 'start_address', f"is {len(v_start_address)} bytes, must be {(4 if v_ip_version == 4 else 16)}")
+        if len(v_end_address) != (4 if v_ip_version == 4 else 16):
+            raise EncodeError(_NAME, 'end_address', f"is {len(v_end_address)} bytes, must be {(4 if v_ip_version == 4 else 16)}")
         if not (v_end_address >= v_start_address):
             raise EncodeError(_NAME, 'end_address', f"violates `_ >= start_address` (value {v_end_address!r})")
         if not 0 <= v_ip_protocol <= 0xff:

@@ -95,8 +95,8 @@ class MasqueAddress:
             raise EncodeError(_NAME, 'ip_version', f"{v_ip_version} does not fit in 1 byte(s)")
         if v_ip_version not in _ANY_OF_IP_VERSION:
             raise EncodeError(_NAME, 'ip_version', f"must be one of 4, 6, got {v_ip_version}")
-        if len(v_ip_address) != 4 if v_ip_version == 4 else 16:
-            raise EncodeError(_NAME, 'ip_address', f"is {len(v_ip_address)} bytes, must be {4 if v_ip_version == 4 else 16}")
+        if len(v_ip_address) != (4 if v_ip_version == 4 else 16):
+            raise EncodeError(_NAME, 'ip_address', f"is {len(v_ip_address)} bytes, must be {(4 if v_ip_version == 4 else 16)}")
         if not 0 <= v_ip_prefix_length <= 0xff:
             raise EncodeError(_NAME, 'ip_prefix_length', f"{v_ip_prefix_length} does not fit in 1 byte(s)")
         if not (v_ip_prefix_length <= (32 if v_ip_version == 4 else 128)):

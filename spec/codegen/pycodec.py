@@ -443,8 +443,8 @@ class StructGen:
         elif f.kind == "bytes" and not f.size_eos:
             assert f.size is not None
             size = self.py(f.size, decode=False)
-            e(f"if len({local}) != {size}:")
-            e(f'    raise EncodeError(_NAME, {f.id!r}, f"is {{len({local})}} bytes, must be {{{size}}}")')
+            e(f"if len({local}) != ({size}):")
+            e(f'    raise EncodeError(_NAME, {f.id!r}, f"is {{len({local})}} bytes, must be {{({size})}}")')
         if f.is_init or f.derive:
             for cond, reason in self.checks(f, local):
                 if f.kind == "contents":
