@@ -17,3 +17,7 @@ HEADER_SIZE: int = _c.HEADER_SIZE
 MASQUE_ALPN: str = _c.MASQUE_ALPN
 TCP_FRAME_MIN: int = _c.HEADER_SIZE  # a frame carries at least an OxTunnel header
 TCP_FRAME_MAX: int = _c.MAX_DATAGRAM_SIZE  # frame_length is a u2
+MASQUE_UDP_PATH: str = _c.MASQUE_UDP_PATH
+MASQUE_IP_PATH: str = _c.MASQUE_IP_PATH
+QUARTER_STREAM_ID_MAX: int = _c.QUARTER_STREAM_ID_MAX
+MASQUE_MIN_MTU: int = _c.MASQUE_MIN_MTU

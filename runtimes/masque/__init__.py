@@ -1,0 +1,1 @@
+"""MASQUE proxy on UDP 51822 (ALPN `h3`): CONNECT-UDP (RFC 9298) and CONNECT-IP (RFC 9484) over HTTP/3."""
