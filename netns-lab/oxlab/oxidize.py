@@ -96,7 +96,7 @@ class OxidizeLab:
         self.server_conf.write_text(self.server_toml(key))
         self.cli("server", "genconfig", "-c", str(self.server_conf), "lab-client",
                  "-o", str(self.client_conf), "--png", str(self.dir / "lab-client.png"), "--no-qr")
-        self.client_conf.write_text(self._with_client_keys(self.client_conf.read_text()))
+        self.client_conf.write_text(self._with_lab_settings(self.client_conf.read_text()))
 
     def server_toml(self, key: Path) -> str:
         return (
@@ -111,9 +111,11 @@ class OxidizeLab:
             f'state_dir = "{self.state_dir["server"]}"\n'
         )
 
-    def _with_client_keys(self, text: str) -> str:
-        """genconfig's client.toml plus the lab's own state_dir, inserted in its [client] table."""
-        extra = f'state_dir = "{self.state_dir["client"]}"\n'
+    def _with_lab_settings(self, text: str) -> str:
+        """genconfig's client.toml plus the lab's state_dir and resolver file, in its [client] table
+        (the namespace's own /etc/netns/<ns>/resolv.conf, so the host's file is never written)."""
+        extra = (f'state_dir = "{self.state_dir["client"]}"\n'
+                 f'resolv_conf = "{self.topo.resolv_conf("client")}"\n')
         lines = text.splitlines(keepends=True)
         for i, line in enumerate(lines):
             if line.strip() == "[client]":
@@ -191,8 +193,8 @@ class OxidizeLab:
         return data
 
     def handshake_marker(self, status: dict[str, Any]) -> tuple[Any, ...]:
-        """The peers' latest-handshake times: unchanged means no new handshake happened."""
-        return tuple(peer.get("last_handshake") for peer in status.get("peers", []))
+        """The peers' handshake counts and latest-handshake times: unchanged means no new handshake."""
+        return tuple((peer.get("handshakes"), peer.get("last_handshake")) for peer in status.get("peers", []))
 
     def handshake_summary(self, status: dict[str, Any]) -> str:
         return json.dumps({k: v for k, v in _walk(status) if "handshake" in k or "endpoint" in k})[:400]
