@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from oxlab.oxidize import RUNTIMES
 from oxlab.report import REPORT_DIR
 
 
@@ -22,7 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="oxlab", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
     run = sub.add_parser("run", help="run the lab scenarios and write a report")
-    run.add_argument("--runtime", default="udp", help="OxTunnel runtime/transport under test")
+    run.add_argument("--runtime", default="udp", choices=sorted(RUNTIMES),
+                     help="OxTunnel runtime under test (the transport the client uses)")
     run.add_argument("--profile", default="full", choices=["full", "quick"])
     run.add_argument("--only", help="comma-separated scenario names (see `oxlab list`)")
     run.add_argument("--report-dir", type=Path, default=REPORT_DIR)
@@ -35,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     clean.add_argument("--all", action="store_true", help="also those of runs whose process still lives")
     sub.add_parser("list", help="list the scenarios")
     args = parser.parse_args(argv)
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 150)
 
     if args.cmd == "list":
         from oxlab.scenarios import ORDER

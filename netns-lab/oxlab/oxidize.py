@@ -26,6 +26,9 @@ SERVER_TUN_NAME = "oxs0"
 METRICS_PORT = 9851
 POOL_V4 = "10.77.0.0/24"  # exists only inside the tunnel and the server namespace
 POOL_V6 = "fd77:6f78::/64"
+# Runtimes the lab can drive, and the client.toml settings that select each (none needed for UDP, the
+# default transport). QUIC and TCP join this table when the CLI grows their settings.
+RUNTIMES: dict[str, dict[str, str]] = {"udp": {}}
 _METRIC_LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+([-+0-9.eEinfNa]+)")
 
 
@@ -73,6 +76,8 @@ class OxidizeLab:
     def __init__(self, topo: Topology, procs: ProcessTable, workdir: Path, runtime: str = "udp") -> None:
         self.topo = topo
         self.procs = procs
+        if runtime not in RUNTIMES:
+            raise ValueError(f"runtime {runtime!r}: the lab knows {', '.join(RUNTIMES)}")
         self.runtime = runtime
         self.dir = workdir / "oxidize"
         self.server_conf = self.dir / "server.toml"
@@ -115,7 +120,8 @@ class OxidizeLab:
         """genconfig's client.toml plus the lab's state_dir and resolver file, in its [client] table
         (the namespace's own /etc/netns/<ns>/resolv.conf, so the host's file is never written)."""
         extra = (f'state_dir = "{self.state_dir["client"]}"\n'
-                 f'resolv_conf = "{self.topo.resolv_conf("client")}"\n')
+                 f'resolv_conf = "{self.topo.resolv_conf("client")}"\n'
+                 + "".join(f"{key} = {value}\n" for key, value in RUNTIMES[self.runtime].items()))
         lines = text.splitlines(keepends=True)
         for i, line in enumerate(lines):
             if line.strip() == "[client]":
