@@ -79,6 +79,11 @@ class ClientSession(PeerSession):
         return self.ctx.trace
 
     @property
+    def active(self) -> bool:
+        """True from connect() until the session ends (close, DISCONNECT, handshake or rekey failure)."""
+        return self._connecting
+
+    @property
     def established(self) -> bool:
         """True while a keypair can carry data."""
         return not self.closed and self.current is not None

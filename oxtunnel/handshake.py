@@ -94,6 +94,8 @@ def read_response(
         raise HandshakeError(DropReason.UNEXPECTED_MESSAGE, "response to no INIT in flight")
     if not client_mac1.verify(mac1_covered(data), response.mac1):
         raise HandshakeError(DropReason.MAC1_INVALID, "response mac1")
+    if response.mac2 != ZERO_MAC:  # servers never hold a cookie for their clients
+        raise HandshakeError(DropReason.MALFORMED, "response mac2 must be zero")
     try:
         payload, result = pending.noise.read_message_2(response.ephemeral + response.encrypted_payload)
     except NoiseError as exc:

@@ -22,7 +22,7 @@ from oxtunnel import handshake as hs
 from oxtunnel import negotiation, wire
 from oxtunnel.addrpool import AddressPool, Lease
 from oxtunnel.config import PeerConfig, ServerConfig
-from oxtunnel.cookies import CookieChecker, Mac1
+from oxtunnel.cookies import ZERO_MAC, CookieChecker, Mac1
 from oxtunnel.crypto import Rng
 from oxtunnel.datapath import DataPath
 from oxtunnel.events import (
@@ -239,7 +239,7 @@ class ServerEndpoint:
             if peer.ipv4_address or peer.ipv6_address:
                 self.pool.reserve(bytes(peer.public_key), peer.ipv4_address, peer.ipv6_address)
         self._handshake_limit = RateLimiter(config.handshake_rate, config.handshake_burst)
-        self._load = RateLimiter(config.load_threshold, config.load_threshold, max_entries=1)
+        self._load = RateLimiter(config.load_threshold, max(1.0, config.load_threshold), max_entries=1)
         self._policy = DestinationPolicy(config.allowed_destinations, config.denied_networks)
         self._pool_networks = {} if config.allow_client_to_client else self._client_networks()
 
@@ -403,10 +403,16 @@ class ServerEndpoint:
         if not self._own_mac1.verify(hs.mac1_covered(data), init.mac1):
             raise hs.HandshakeError(DropReason.MAC1_INVALID, "sender does not know our public key")
         under_load = not self._load.allow("*", now)
-        if under_load and not self._cookies.check_mac2(hs.mac2_covered(data), init.mac2, addr, now):
+        has_mac2 = init.mac2 != ZERO_MAC
+        if (under_load or has_mac2) and not self._cookies.check_mac2(
+            hs.mac2_covered(data), init.mac2, addr, now
+        ):
+            # Under load, or a mac2 that is wrong (stale cookie, or tampered): answer with a fresh cookie
+            # instead of doing any Diffie-Hellman work.
             nonce, sealed = self._cookies.seal_cookie(addr, init.mac1, now)
             self.ctx.out.append((hs.build_cookie_reply(init.sender_index, nonce, sealed), addr))
-            raise hs.HandshakeError(DropReason.COOKIE_REQUIRED, "under load: cookie reply sent")
+            detail = "under load" if under_load else "mac2 does not match our cookie"
+            raise hs.HandshakeError(DropReason.COOKIE_REQUIRED, f"{detail}: cookie reply sent")
         if not self._handshake_limit.allow(addr.host, now):
             raise hs.HandshakeError(DropReason.HANDSHAKE_RATE_LIMITED, addr.host)
         responder = Responder(self._static, self._prefix)
