@@ -103,9 +103,9 @@ def test_every_switch_is_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture
     with caplog.at_level(logging.INFO, logger="oxtunnel.runtimes.fallback"):
         c.start(0.0)
         c.poll(15.0)
-    messages = [r.getMessage() for r in caplog.records]
-    assert any("None -> udp" in m for m in messages)
-    assert any("udp -> quic" in m and r.levelno == logging.WARNING for m, r in zip(messages, caplog.records))
+    records = [(r.getMessage(), r.levelno) for r in caplog.records]
+    assert any("None -> udp" in m for m, _ in records)
+    assert any("udp -> quic" in m and level == logging.WARNING for m, level in records)
 
 
 def test_corrupt_state_file_is_ignored(tmp_path: Path) -> None:
