@@ -369,8 +369,8 @@ def profiles() -> list[Profile]:
     found[1].constants_module = "generated.codecs.constants"
     if any((SPEC / "legacy").glob("*.ksy")):
         legacy = load_profile(
-            "legacy", SPEC / "legacy", "generated.legacy", SPEC / "legacy" / "constants.yaml"
+            "legacy", SPEC / "legacy", "generated.legacy.codecs", SPEC / "legacy" / "constants.yaml"
         )
-        legacy.constants_module = "generated.legacy.constants"
+        legacy.constants_module = "generated.legacy.codecs.constants"
         found.append(legacy)
     return found

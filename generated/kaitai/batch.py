@@ -1,0 +1,40 @@
+# Generated from spec/batch.ksy by kaitai-struct-compiler 0.11.0 — do not edit.
+# This is a generated file! Please edit source .ksy file and use kaitai-struct-compiler to rebuild
+# type: ignore
+
+import kaitaistruct
+from kaitaistruct import KaitaiStruct, KaitaiStream, BytesIO
+from . import batch_entry
+
+
+if getattr(kaitaistruct, 'API_VERSION', (0, 9)) < (0, 11):
+    raise Exception("Incompatible Kaitai Struct Python API: 0.11 or later is required, but you have %s" % (kaitaistruct.__version__))
+
+class Batch(KaitaiStruct):
+    """Plaintext when BATCH is set (after decompression when COMPRESSED is also set): a count and that many
+    length-prefixed packets, consuming the plaintext exactly.
+    """
+    def __init__(self, _io, _parent=None, _root=None):
+        super(Batch, self).__init__(_io)
+        self._parent = _parent
+        self._root = _root or self
+        self._read()
+
+    def _read(self):
+        self.count = self._io.read_u2be()
+        if not self.count >= 1:
+            raise kaitaistruct.ValidationLessThanError(1, self.count, self._io, u"/seq/0")
+        self.entries = []
+        for i in range(self.count):
+            self.entries.append(batch_entry.BatchEntry(self._io))
+
+
+
+    def _fetch_instances(self):
+        pass
+        for i in range(len(self.entries)):
+            pass
+            self.entries[i]._fetch_instances()
+
+
+

@@ -1,0 +1,32 @@
+# Generated from spec/legacy/legacy_tcp_frame.ksy by kaitai-struct-compiler 0.11.0 — do not edit.
+# This is a generated file! Please edit source .ksy file and use kaitai-struct-compiler to rebuild
+# type: ignore
+
+import kaitaistruct
+from kaitaistruct import KaitaiStruct, KaitaiStream, BytesIO
+
+
+if getattr(kaitaistruct, 'API_VERSION', (0, 9)) < (0, 11):
+    raise Exception("Incompatible Kaitai Struct Python API: 0.11 or later is required, but you have %s" % (kaitaistruct.__version__))
+
+class LegacyTcpFrame(KaitaiStruct):
+    """TCP port 51821 (§6.2): u16 **big-endian** length ‖ V1 packet; the server closes on length > 9216."""
+    def __init__(self, _io, _parent=None, _root=None):
+        super(LegacyTcpFrame, self).__init__(_io)
+        self._parent = _parent
+        self._root = _root or self
+        self._read()
+
+    def _read(self):
+        self.frame_length = self._io.read_u2be()
+        if not self.frame_length >= 1:
+            raise kaitaistruct.ValidationLessThanError(1, self.frame_length, self._io, u"/seq/0")
+        if not self.frame_length <= 9216:
+            raise kaitaistruct.ValidationGreaterThanError(9216, self.frame_length, self._io, u"/seq/0")
+        self.packet = self._io.read_bytes(self.frame_length)
+
+
+    def _fetch_instances(self):
+        pass
+
+
