@@ -73,6 +73,6 @@ class BatchEntry:
             raise EncodeError(_NAME, 'length', f"{v_length} does not fit in 2 byte(s)")
         if v_length < 1:
             raise EncodeError(_NAME, 'length', f"must be at least 1, got {v_length}")
-        if len(v_packet) != (v_length):
-            raise EncodeError(_NAME, 'packet', f"is {len(v_packet)} bytes, must be {(v_length)}")
+        if len(v_packet) != v_length:
+            raise EncodeError(_NAME, 'packet', f"is {len(v_packet)} bytes, must be {v_length}")
         return b"".join((_RUN0.pack(v_length), v_packet))

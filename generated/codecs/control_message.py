@@ -70,7 +70,7 @@ class ControlMessage:
             raise DecodeError(_NAME, 'control_type', off, f"must be one of keepalive, disconnect, ack, config_update, key_rotation, got {v_control_type}")
         v_control_type = ControlType(v_control_type)
         off += 1
-        if v_control_type == 4:
+        if (v_control_type == 4):
             if end - off < 1:
                 raise need(_NAME, 'reason', off, end, 1)
             (v_reason,) = _INT_REASON.unpack_from(buf, off)
@@ -80,25 +80,25 @@ class ControlMessage:
             off += 1
         else:
             v_reason = None
-        if v_control_type == 5:
+        if (v_control_type == 5):
             if end - off < 8:
                 raise need(_NAME, 'acked_counter', off, end, 8)
             (v_acked_counter,) = _INT_ACKED_COUNTER.unpack_from(buf, off)
             off += 8
         else:
             v_acked_counter = None
-        if v_control_type == 6:
+        if (v_control_type == 6):
             if end - off < 4:
                 raise need(_NAME, 'config_id', off, end, 4)
             (v_config_id,) = _INT_CONFIG_ID.unpack_from(buf, off)
             off += 4
         else:
             v_config_id = None
-        if v_control_type == 6:
+        if (v_control_type == 6):
             v_config, off = SessionConfig._decode(buf, off, end)
         else:
             v_config = None
-        if v_control_type == 7:
+        if (v_control_type == 7):
             if end - off < 4:
                 raise need(_NAME, 'retired_index', off, end, 4)
             (v_retired_index,) = _INT_RETIRED_INDEX.unpack_from(buf, off)
@@ -120,7 +120,7 @@ class ControlMessage:
             raise EncodeError(_NAME, 'control_type', f"{v_control_type} does not fit in 1 byte(s)")
         if v_control_type not in _ANY_OF_CONTROL_TYPE:
             raise EncodeError(_NAME, 'control_type', f"must be one of keepalive, disconnect, ack, config_update, key_rotation, got {v_control_type}")
-        if v_control_type == 4:
+        if (v_control_type == 4):
             if v_reason is None:
                 raise EncodeError(_NAME, 'reason', "required when control_type == control_type::disconnect")
         elif v_reason is not None:
@@ -130,7 +130,7 @@ class ControlMessage:
                 raise EncodeError(_NAME, 'reason', f"{v_reason} does not fit in 1 byte(s)")
             if v_reason not in _ANY_OF_REASON:
                 raise EncodeError(_NAME, 'reason', f"must be one of normal, shutdown, idle, policy, rekey_failed, got {v_reason}")
-        if v_control_type == 5:
+        if (v_control_type == 5):
             if v_acked_counter is None:
                 raise EncodeError(_NAME, 'acked_counter', "required when control_type == control_type::ack")
         elif v_acked_counter is not None:
@@ -138,7 +138,7 @@ class ControlMessage:
         if v_acked_counter is not None:
             if not 0 <= v_acked_counter <= 0xffffffffffffffff:
                 raise EncodeError(_NAME, 'acked_counter', f"{v_acked_counter} does not fit in 8 byte(s)")
-        if v_control_type == 6:
+        if (v_control_type == 6):
             if v_config_id is None:
                 raise EncodeError(_NAME, 'config_id', "required when control_type == control_type::config_update")
         elif v_config_id is not None:
@@ -146,14 +146,14 @@ class ControlMessage:
         if v_config_id is not None:
             if not 0 <= v_config_id <= 0xffffffff:
                 raise EncodeError(_NAME, 'config_id', f"{v_config_id} does not fit in 4 byte(s)")
-        if v_control_type == 6:
+        if (v_control_type == 6):
             if v_config is None:
                 raise EncodeError(_NAME, 'config', "required when control_type == control_type::config_update")
         elif v_config is not None:
             raise EncodeError(_NAME, 'config', "must be None unless control_type == control_type::config_update")
         if v_config is not None:
             pass
-        if v_control_type == 7:
+        if (v_control_type == 7):
             if v_retired_index is None:
                 raise EncodeError(_NAME, 'retired_index', "required when control_type == control_type::key_rotation")
         elif v_retired_index is not None:

@@ -96,8 +96,8 @@ class CookieReply:
             raise EncodeError(_NAME, 'control_type', f"{v_control_type} does not fit in 1 byte(s)")
         if not 0 <= v_receiver_index <= 0xffffffff:
             raise EncodeError(_NAME, 'receiver_index', f"{v_receiver_index} does not fit in 4 byte(s)")
-        if len(v_nonce) != (12):
-            raise EncodeError(_NAME, 'nonce', f"is {len(v_nonce)} bytes, must be {(12)}")
-        if len(v_encrypted_cookie) != (32):
-            raise EncodeError(_NAME, 'encrypted_cookie', f"is {len(v_encrypted_cookie)} bytes, must be {(32)}")
+        if len(v_nonce) != 12:
+            raise EncodeError(_NAME, 'nonce', f"is {len(v_nonce)} bytes, must be {12}")
+        if len(v_encrypted_cookie) != 32:
+            raise EncodeError(_NAME, 'encrypted_cookie', f"is {len(v_encrypted_cookie)} bytes, must be {32}")
         return _RUN0.pack(v_magic, v_flags, v_seq, v_length, v_control_type, v_receiver_index, v_nonce, v_encrypted_cookie)

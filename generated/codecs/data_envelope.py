@@ -86,7 +86,7 @@ class DataEnvelope:
         if not ((v_counter & 0xffffffff) == v_seq and v_counter < 18446744073709543423):
             raise DecodeError(_NAME, 'counter', off + 13, f"violates `(_ & 0xffffffff) == seq and _ < 18446744073709543423` (value {v_counter!r})")
         off += 21
-        n = v_length - 28
+        n = (v_length - 28)
         if n < 0 or end - off < n:
             raise need(_NAME, 'body', off, end, n)
         v_body = buf[off:off + n]
@@ -95,10 +95,10 @@ class DataEnvelope:
             raise truncated(_NAME, _RUN2_LAYOUT, off, end)
         v_tag, = _RUN2.unpack_from(buf, off)
         off += 16
-        if v_seq != v_counter & 0xffffffff:
-            raise DecodeError(_NAME, 'seq', off, f"{v_seq} disagrees with counter & 0xffffffff = {v_counter & 0xffffffff}")
-        if v_length != len(v_body) + 28:
-            raise DecodeError(_NAME, 'length', off, f"{v_length} disagrees with body.size + 28 = {len(v_body) + 28}")
+        if v_seq != (v_counter & 0xffffffff):
+            raise DecodeError(_NAME, 'seq', off, f"{v_seq} disagrees with counter & 0xffffffff = {(v_counter & 0xffffffff)}")
+        if v_length != (len(v_body) + 28):
+            raise DecodeError(_NAME, 'length', off, f"{v_length} disagrees with body.size + 28 = {(len(v_body) + 28)}")
         return cls(v_flags, v_receiver_index, v_counter, v_body, v_tag), off
 
     def encode(self) -> bytes:
@@ -109,8 +109,8 @@ class DataEnvelope:
         v_counter = self.counter
         v_body = self.body
         v_tag = self.tag
-        v_seq = v_counter & 0xffffffff
-        v_length = len(v_body) + 28
+        v_seq = (v_counter & 0xffffffff)
+        v_length = (len(v_body) + 28)
         if not 0 <= v_flags <= 0xff:
             raise EncodeError(_NAME, 'flags', f"{v_flags} does not fit in 1 byte(s)")
         if not ((v_flags & 0xe0) == 0 and (v_flags & 0x14) != 0x14 and ((v_flags & 0x08) == 0 or v_flags == 0x09)):
@@ -131,6 +131,6 @@ class DataEnvelope:
             raise EncodeError(_NAME, 'counter', f"violates `(_ & 0xffffffff) == seq and _ < 18446744073709543423` (value {v_counter!r})")
         if len(v_body) != (v_length - 28):
             raise EncodeError(_NAME, 'body', f"is {len(v_body)} bytes, must be {(v_length - 28)}")
-        if len(v_tag) != (16):
-            raise EncodeError(_NAME, 'tag', f"is {len(v_tag)} bytes, must be {(16)}")
+        if len(v_tag) != 16:
+            raise EncodeError(_NAME, 'tag', f"is {len(v_tag)} bytes, must be {16}")
         return b"".join((_RUN0.pack(v_magic, v_flags, v_seq, v_length, v_receiver_index, v_counter), v_body, _RUN2.pack(v_tag)))

@@ -105,14 +105,14 @@ class HandshakeInit:
             raise EncodeError(_NAME, 'control_type', f"{v_control_type} does not fit in 1 byte(s)")
         if not 0 <= v_sender_index <= 0xffffffff:
             raise EncodeError(_NAME, 'sender_index', f"{v_sender_index} does not fit in 4 byte(s)")
-        if len(v_ephemeral) != (32):
-            raise EncodeError(_NAME, 'ephemeral', f"is {len(v_ephemeral)} bytes, must be {(32)}")
-        if len(v_encrypted_static) != (48):
-            raise EncodeError(_NAME, 'encrypted_static', f"is {len(v_encrypted_static)} bytes, must be {(48)}")
-        if len(v_encrypted_payload) != (32):
-            raise EncodeError(_NAME, 'encrypted_payload', f"is {len(v_encrypted_payload)} bytes, must be {(32)}")
-        if len(v_mac1) != (16):
-            raise EncodeError(_NAME, 'mac1', f"is {len(v_mac1)} bytes, must be {(16)}")
-        if len(v_mac2) != (16):
-            raise EncodeError(_NAME, 'mac2', f"is {len(v_mac2)} bytes, must be {(16)}")
+        if len(v_ephemeral) != 32:
+            raise EncodeError(_NAME, 'ephemeral', f"is {len(v_ephemeral)} bytes, must be {32}")
+        if len(v_encrypted_static) != 48:
+            raise EncodeError(_NAME, 'encrypted_static', f"is {len(v_encrypted_static)} bytes, must be {48}")
+        if len(v_encrypted_payload) != 32:
+            raise EncodeError(_NAME, 'encrypted_payload', f"is {len(v_encrypted_payload)} bytes, must be {32}")
+        if len(v_mac1) != 16:
+            raise EncodeError(_NAME, 'mac1', f"is {len(v_mac1)} bytes, must be {16}")
+        if len(v_mac2) != 16:
+            raise EncodeError(_NAME, 'mac2', f"is {len(v_mac2)} bytes, must be {16}")
         return _RUN0.pack(v_magic, v_flags, v_seq, v_length, v_control_type, v_sender_index, v_ephemeral, v_encrypted_static, v_encrypted_payload, v_mac1, v_mac2)

@@ -88,7 +88,7 @@ class HandshakeResponse:
         if v_control_type != 2:
             raise DecodeError(_NAME, 'control_type', off + 9, f"must be 2, got {v_control_type}")
         off += 50
-        n = v_length - 73
+        n = (v_length - 73)
         if n < 0 or end - off < n:
             raise need(_NAME, 'encrypted_payload', off, end, n)
         v_encrypted_payload = buf[off:off + n]
@@ -97,8 +97,8 @@ class HandshakeResponse:
             raise truncated(_NAME, _RUN2_LAYOUT, off, end)
         v_mac1, v_mac2 = _RUN2.unpack_from(buf, off)
         off += 32
-        if v_length != len(v_encrypted_payload) + 73:
-            raise DecodeError(_NAME, 'length', off, f"{v_length} disagrees with encrypted_payload.size + 73 = {len(v_encrypted_payload) + 73}")
+        if v_length != (len(v_encrypted_payload) + 73):
+            raise DecodeError(_NAME, 'length', off, f"{v_length} disagrees with encrypted_payload.size + 73 = {(len(v_encrypted_payload) + 73)}")
         return cls(v_sender_index, v_receiver_index, v_ephemeral, v_encrypted_payload, v_mac1, v_mac2), off
 
     def encode(self) -> bytes:
@@ -113,7 +113,7 @@ class HandshakeResponse:
         v_encrypted_payload = self.encrypted_payload
         v_mac1 = self.mac1
         v_mac2 = self.mac2
-        v_length = len(v_encrypted_payload) + 73
+        v_length = (len(v_encrypted_payload) + 73)
         if not 0 <= v_flags <= 0xff:
             raise EncodeError(_NAME, 'flags', f"{v_flags} does not fit in 1 byte(s)")
         if not 0 <= v_seq <= 0xffffffff:
@@ -130,12 +130,12 @@ class HandshakeResponse:
             raise EncodeError(_NAME, 'sender_index', f"{v_sender_index} does not fit in 4 byte(s)")
         if not 0 <= v_receiver_index <= 0xffffffff:
             raise EncodeError(_NAME, 'receiver_index', f"{v_receiver_index} does not fit in 4 byte(s)")
-        if len(v_ephemeral) != (32):
-            raise EncodeError(_NAME, 'ephemeral', f"is {len(v_ephemeral)} bytes, must be {(32)}")
+        if len(v_ephemeral) != 32:
+            raise EncodeError(_NAME, 'ephemeral', f"is {len(v_ephemeral)} bytes, must be {32}")
         if len(v_encrypted_payload) != (v_length - 73):
             raise EncodeError(_NAME, 'encrypted_payload', f"is {len(v_encrypted_payload)} bytes, must be {(v_length - 73)}")
-        if len(v_mac1) != (16):
-            raise EncodeError(_NAME, 'mac1', f"is {len(v_mac1)} bytes, must be {(16)}")
-        if len(v_mac2) != (16):
-            raise EncodeError(_NAME, 'mac2', f"is {len(v_mac2)} bytes, must be {(16)}")
+        if len(v_mac1) != 16:
+            raise EncodeError(_NAME, 'mac1', f"is {len(v_mac1)} bytes, must be {16}")
+        if len(v_mac2) != 16:
+            raise EncodeError(_NAME, 'mac2', f"is {len(v_mac2)} bytes, must be {16}")
         return b"".join((_RUN0.pack(v_magic, v_flags, v_seq, v_length, v_control_type, v_sender_index, v_receiver_index, v_ephemeral), v_encrypted_payload, _RUN2.pack(v_mac1, v_mac2)))

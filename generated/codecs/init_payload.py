@@ -71,8 +71,8 @@ class InitPayload:
         v_supported_ciphers = self.supported_ciphers
         v_preferred_cipher = self.preferred_cipher
         v_features = self.features
-        if len(v_timestamp) != (12):
-            raise EncodeError(_NAME, 'timestamp', f"is {len(v_timestamp)} bytes, must be {(12)}")
+        if len(v_timestamp) != 12:
+            raise EncodeError(_NAME, 'timestamp', f"is {len(v_timestamp)} bytes, must be {12}")
         if not 0 <= v_supported_ciphers <= 0xff:
             raise EncodeError(_NAME, 'supported_ciphers', f"{v_supported_ciphers} does not fit in 1 byte(s)")
         if not (v_supported_ciphers != 0 and (v_supported_ciphers & 0xfc) == 0):

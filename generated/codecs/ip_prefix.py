@@ -57,7 +57,7 @@ class IpPrefix:
         if v_version not in _ANY_OF_VERSION:
             raise DecodeError(_NAME, 'version', off, f"must be one of 4, 6, got {v_version}")
         off += 1
-        n = 4 if v_version == 4 else 16
+        n = (4 if v_version == 4 else 16)
         if n < 0 or end - off < n:
             raise need(_NAME, 'address', off, end, n)
         v_address = buf[off:off + n]

@@ -156,14 +156,14 @@ class SessionConfig:
             raise EncodeError(_NAME, 'mtu', f"must be at most 65470, got {v_mtu}")
         if not 0 <= v_keepalive_interval <= 0xffff:
             raise EncodeError(_NAME, 'keepalive_interval', f"{v_keepalive_interval} does not fit in 2 byte(s)")
-        if len(v_ipv4_address) != (4):
-            raise EncodeError(_NAME, 'ipv4_address', f"is {len(v_ipv4_address)} bytes, must be {(4)}")
+        if len(v_ipv4_address) != 4:
+            raise EncodeError(_NAME, 'ipv4_address', f"is {len(v_ipv4_address)} bytes, must be {4}")
         if not 0 <= v_ipv4_prefix_length <= 0xff:
             raise EncodeError(_NAME, 'ipv4_prefix_length', f"{v_ipv4_prefix_length} does not fit in 1 byte(s)")
         if v_ipv4_prefix_length > 32:
             raise EncodeError(_NAME, 'ipv4_prefix_length', f"must be at most 32, got {v_ipv4_prefix_length}")
-        if len(v_ipv6_address) != (16):
-            raise EncodeError(_NAME, 'ipv6_address', f"is {len(v_ipv6_address)} bytes, must be {(16)}")
+        if len(v_ipv6_address) != 16:
+            raise EncodeError(_NAME, 'ipv6_address', f"is {len(v_ipv6_address)} bytes, must be {16}")
         if not 0 <= v_ipv6_prefix_length <= 0xff:
             raise EncodeError(_NAME, 'ipv6_prefix_length', f"{v_ipv6_prefix_length} does not fit in 1 byte(s)")
         if v_ipv6_prefix_length > 128:

@@ -73,6 +73,6 @@ class TcpFrame:
             raise EncodeError(_NAME, 'frame_length', f"{v_frame_length} does not fit in 2 byte(s)")
         if v_frame_length < 9:
             raise EncodeError(_NAME, 'frame_length', f"must be at least 9, got {v_frame_length}")
-        if len(v_datagram) != (v_frame_length):
-            raise EncodeError(_NAME, 'datagram', f"is {len(v_datagram)} bytes, must be {(v_frame_length)}")
+        if len(v_datagram) != v_frame_length:
+            raise EncodeError(_NAME, 'datagram', f"is {len(v_datagram)} bytes, must be {v_frame_length}")
         return b"".join((_RUN0.pack(v_frame_length), v_datagram))

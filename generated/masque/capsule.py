@@ -79,6 +79,6 @@ class Capsule:
             raise EncodeError(_NAME, 'capsule_type', f"{v_capsule_type} outside the varint range")
         if not 0 <= v_length <= VARINT_MAX:
             raise EncodeError(_NAME, 'length', f"{v_length} outside the varint range")
-        if len(v_value) != (v_length):
-            raise EncodeError(_NAME, 'value', f"is {len(v_value)} bytes, must be {(v_length)}")
+        if len(v_value) != v_length:
+            raise EncodeError(_NAME, 'value', f"is {len(v_value)} bytes, must be {v_length}")
         return b"".join((encode_varint(v_capsule_type), encode_varint(v_length), v_value))

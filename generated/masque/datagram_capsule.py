@@ -71,13 +71,13 @@ class DatagramCapsule:
         start = off
         v_context_id, off = read_varint(buf, off, end, _NAME, 'context_id')
         len_context_id = off - start
-        n = v_length - len_context_id
+        n = (v_length - len_context_id)
         if n < 0 or end - off < n:
             raise need(_NAME, 'payload', off, end, n)
         v_payload = buf[off:off + n]
         off += n
-        if v_length != len_context_id + len(v_payload):
-            raise DecodeError(_NAME, 'length', off, f"{v_length} disagrees with context_id.len + payload.size = {len_context_id + len(v_payload)}")
+        if v_length != (len_context_id + len(v_payload)):
+            raise DecodeError(_NAME, 'length', off, f"{v_length} disagrees with context_id.len + payload.size = {(len_context_id + len(v_payload))}")
         return cls(v_context_id, v_payload), off
 
     def encode(self) -> bytes:
@@ -85,7 +85,7 @@ class DatagramCapsule:
         v_capsule_type = 0
         v_context_id = self.context_id
         v_payload = self.payload
-        v_length = varint_size(v_context_id) + len(v_payload)
+        v_length = (varint_size(v_context_id) + len(v_payload))
         if not 0 <= v_capsule_type <= VARINT_MAX:
             raise EncodeError(_NAME, 'capsule_type', f"{v_capsule_type} outside the varint range")
         if not 0 <= v_length <= VARINT_MAX:

@@ -59,12 +59,12 @@ class IpAddressRange:
         if v_ip_version not in _ANY_OF_IP_VERSION:
             raise DecodeError(_NAME, 'ip_version', off, f"must be one of 4, 6, got {v_ip_version}")
         off += 1
-        n = 4 if v_ip_version == 4 else 16
+        n = (4 if v_ip_version == 4 else 16)
         if n < 0 or end - off < n:
             raise need(_NAME, 'start_address', off, end, n)
         v_start_address = buf[off:off + n]
         off += n
-        n = 4 if v_ip_version == 4 else 16
+        n = (4 if v_ip_version == 4 else 16)
         if n < 0 or end - off < n:
             raise need(_NAME, 'end_address', off, end, n)
         v_end_address = buf[off:off + n]

@@ -70,7 +70,7 @@ class MasqueAddress:
         if v_ip_version not in _ANY_OF_IP_VERSION:
             raise DecodeError(_NAME, 'ip_version', off, f"must be one of 4, 6, got {v_ip_version}")
         off += 1
-        n = 4 if v_ip_version == 4 else 16
+        n = (4 if v_ip_version == 4 else 16)
         if n < 0 or end - off < n:
             raise need(_NAME, 'ip_address', off, end, n)
         v_ip_address = buf[off:off + n]

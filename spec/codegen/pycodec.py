@@ -141,7 +141,9 @@ class StructGen:
         )
 
     def py(self, text: str | int, current: str | None = None, decode: bool = True) -> str:
-        return expr.to_python(expr.parse(text), self.ctx(current, decode))
+        """Python source, parenthesised when not atomic so that it can be embedded anywhere."""
+        source = expr.to_python(expr.parse(text), self.ctx(current, decode))
+        return f"({source})" if " " in source else source
 
     # --- validation --------------------------------------------------------------------------
     def checks(self, f: Field, local: str) -> list[tuple[str, str]]:
@@ -177,7 +179,12 @@ class StructGen:
         if "expr" in valid:
             cond = self.py(valid["expr"], f.id)
             text = str(valid["expr"]).replace("{", "{{").replace("}", "}}").replace('"', "'")
-            out.append((f"not ({cond})", f"violates `{text}` (value {{{local}!r}})"))
+            out.append(
+                (
+                    f"not {cond}" if cond.startswith("(") else f"not ({cond})",
+                    f"violates `{text}` (value {{{local}!r}})",
+                )
+            )
         if f.kind == "struct" or f.repeat:
             pass
         return out
@@ -443,8 +450,8 @@ class StructGen:
         elif f.kind == "bytes" and not f.size_eos:
             assert f.size is not None
             size = self.py(f.size, decode=False)
-            e(f"if len({local}) != ({size}):")
-            e(f'    raise EncodeError(_NAME, {f.id!r}, f"is {{len({local})}} bytes, must be {{({size})}}")')
+            e(f"if len({local}) != {size}:")  # self.py() parenthesises non-atomic expressions
+            e(f'    raise EncodeError(_NAME, {f.id!r}, f"is {{len({local})}} bytes, must be {{{size}}}")')
         if f.is_init or f.derive:
             for cond, reason in self.checks(f, local):
                 if f.kind == "contents":

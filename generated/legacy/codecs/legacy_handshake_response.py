@@ -68,7 +68,7 @@ class LegacyHandshakeResponse:
         if v_ip_version not in _ANY_OF_IP_VERSION:
             raise DecodeError(_NAME, 'ip_version', off + 33, f"must be one of 4, 6, got {v_ip_version}")
         off += 34
-        n = 4 if v_ip_version == 4 else 16
+        n = (4 if v_ip_version == 4 else 16)
         if n < 0 or end - off < n:
             raise need(_NAME, 'assigned_ip', off, end, n)
         v_assigned_ip = buf[off:off + n]
@@ -79,7 +79,7 @@ class LegacyHandshakeResponse:
         if v_has_key not in _ANY_OF_HAS_KEY:
             raise DecodeError(_NAME, 'has_key', off, f"must be one of 0, 1, got {v_has_key}")
         off += 1
-        if v_has_key == 1:
+        if (v_has_key == 1):
             n = 32
             if n < 0 or end - off < n:
                 raise need(_NAME, 'session_key', off, end, n)
@@ -105,13 +105,13 @@ class LegacyHandshakeResponse:
             raise EncodeError(_NAME, 'ip_version', f"{v_ip_version} does not fit in 1 byte(s)")
         if v_ip_version not in _ANY_OF_IP_VERSION:
             raise EncodeError(_NAME, 'ip_version', f"must be one of 4, 6, got {v_ip_version}")
-        if len(v_assigned_ip) != 4 if v_ip_version == 4 else 16:
-            raise EncodeError(_NAME, 'assigned_ip', f"is {len(v_assigned_ip)} bytes, must be {4 if v_ip_version == 4 else 16}")
+        if len(v_assigned_ip) != (4 if v_ip_version == 4 else 16):
+            raise EncodeError(_NAME, 'assigned_ip', f"is {len(v_assigned_ip)} bytes, must be {(4 if v_ip_version == 4 else 16)}")
         if not 0 <= v_has_key <= 0xff:
             raise EncodeError(_NAME, 'has_key', f"{v_has_key} does not fit in 1 byte(s)")
         if v_has_key not in _ANY_OF_HAS_KEY:
             raise EncodeError(_NAME, 'has_key', f"must be one of 0, 1, got {v_has_key}")
-        if v_has_key == 1:
+        if (v_has_key == 1):
             if v_session_key is None:
                 raise EncodeError(_NAME, 'session_key', "required when has_key == 1")
         elif v_session_key is not None:
