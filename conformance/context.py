@@ -17,6 +17,27 @@ from conformance.target import Target, Timing
 from conformance.v3.handshake import Timestamps
 
 
+class Pacer:
+    """A token bucket the suite spends before every INIT a server would process (valid mac1).
+
+    Servers rate-limit handshakes per source address (WireGuard-style); a suite that ignored that would
+    report its own throttling as failures. Floods deliberately bypass the pacer."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens = burst
+        self.stamp = time.monotonic()
+
+    def wait(self) -> None:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            time.sleep((1 - self.tokens) / self.rate)
+            self.tokens, self.stamp = 1.0, time.monotonic()
+        self.tokens -= 1
+
+
 @dataclass
 class RunState:
     """Shared by all checks of one target: results so far, timestamps, observer, cached sessions."""
@@ -27,6 +48,10 @@ class RunState:
     results: dict[tuple[str, str], Outcome] = field(default_factory=dict)
     timestamps: Timestamps = field(default_factory=Timestamps)
     cache: dict[str, Any] = field(default_factory=dict)
+    pacer: Pacer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pacer = Pacer(self.target.timing.handshake_rate, max(1.0, self.target.timing.handshake_rate * 2))
 
 
 class CheckContext:

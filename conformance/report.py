@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from conformance.runner import Result
@@ -141,7 +142,7 @@ def print_matrix(console: Console, targets: list[Target], results: list[Result])
         for target in targets:
             hit = by_key.get((target.name, cid, transport))
             cells.append(f"[{STYLE[hit.status]}]{MARK[hit.status]}[/]" if hit else "—")
-        table.add_row(cid, transport, str(r.level), r.title, *cells)
+        table.add_row(cid, transport, str(r.level), escape(r.title), *cells)
     console.print(table)
     for tname, transports in summary(results).items():
         parts = []
@@ -151,12 +152,12 @@ def print_matrix(console: Console, targets: list[Target], results: list[Result])
         console.print(f"[bold]{tname}[/]: " + "; ".join(parts))
     failures = [r for r in results if r.status == "fail"]
     for r in failures:
-        console.print(f"[bold red]FAIL[/] {r.target} {r.id} [{r.transport}] {r.level}: {r.reason}")
+        console.print(f"[bold red]FAIL[/] {r.target} {r.id} \\[{r.transport}] {r.level}: {escape(r.reason)}")
 
 
 def progress_line(console: Console, result: Result) -> None:
     console.print(
         f"  [{STYLE[result.status]}]{MARK[result.status]}[/] {result.id:<9} {result.transport:<4} "
-        f"{result.level:<6} {result.seconds:5.1f}s  {result.reason[:150]}",
+        f"{result.level:<6} {result.seconds:5.1f}s  {escape(result.reason[:150])}",
         highlight=False,
     )

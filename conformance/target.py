@@ -63,8 +63,9 @@ class Timing:
     silence_window: float = 0.4  # listening for an answer that must not come
     flood_packets: int = 1500  # handshake flood: upper bound on datagrams sent
     flood_seconds: float = 3.0  # handshake flood: upper bound on duration
-    keepalive_wait_max: float = 12.0  # only wait for a server keepalive when its interval is this short
+    keepalive_wait_max: float = 15.0  # longest idle wait the suite may spend on keepalive checks
     tcp_idle_wait: float = 10.0  # how long a stalled partial TCP frame may stay open (TCP-004)
+    handshake_rate: float = 4.0  # INITs per second the suite sends from one address (servers rate-limit)
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,9 @@ def _timing(source: str, raw: dict[str, Any]) -> Timing:
             raw.get("keepalive_wait_max", defaults.keepalive_wait_max),
             0,
             120,
+        ),
+        handshake_rate=_num(
+            source, "timing.handshake_rate", raw.get("handshake_rate", defaults.handshake_rate), 0.5, 1000
         ),
         tcp_idle_wait=_num(
             source, "timing.tcp_idle_wait", raw.get("tcp_idle_wait", defaults.tcp_idle_wait), 0.5, 300

@@ -6,10 +6,12 @@ import os
 import struct
 import time
 
+from conformance import inner
 from conformance.context import CheckContext
 from conformance.registry import Outcome, SkipCheck, failed, implements, passed
 from conformance.v3 import support, wire
 from conformance.v3.client import V3Session
+from generated.codecs import constants as C
 
 
 def _plaintext(control: int, body: bytes) -> bytes:
@@ -109,29 +111,30 @@ def ack(ctx: CheckContext) -> Outcome:
 
 
 @implements("CTL-005", "v3")
-def server_keepalive(ctx: CheckContext) -> Outcome:
-    sess = support.session(ctx)
-    interval = sess.config.keepalive_interval
-    if interval == 0:
-        raise SkipCheck("server advertises keepalive_interval 0 (off)")
-    if interval > ctx.timing.keepalive_wait_max:
+def passive_keepalive(ctx: CheckContext) -> Outcome:
+    timeout = C.KEEPALIVE_TIMEOUT
+    wait = timeout + 3.0
+    if wait > ctx.timing.keepalive_wait_max:
         raise SkipCheck(
-            f"advertised keepalive interval {interval} s exceeds timing.keepalive_wait_max "
-            f"({ctx.timing.keepalive_wait_max:.0f} s)"
+            f"needs {wait:.0f} s of idling (KEEPALIVE_TIMEOUT {timeout} s + 3); "
+            f"timing.keepalive_wait_max is {ctx.timing.keepalive_wait_max:.0f} s"
         )
-    support.require_echo(ctx, sess, "before idling")
+    sess = support.session(ctx)
+    assert sess.address is not None
+    # one datagram nobody answers (TEST-NET-1, discard port): the server receives data and sends nothing
+    sess.send(sess.seal_ip(inner.udp_datagram(sess.address, "192.0.2.1", 9).packet))
     started = time.monotonic()
-    deadline = started + interval * 1.5 + 1.0
+    deadline = started + wait
     while (remaining := deadline - time.monotonic()) > 0:
         opened = sess.receive(remaining)
         if opened and opened.flags & wire.FLAG_CONTROL and opened.plaintext[:1] == bytes([wire.CT_KEEPALIVE]):
             return passed(
-                f"authenticated KEEPALIVE after {time.monotonic() - started:.1f} s idle "
-                f"(interval {interval} s)"
+                f"authenticated KEEPALIVE {time.monotonic() - started:.1f} s after our last data "
+                f"(KEEPALIVE_TIMEOUT {timeout} s)"
             )
     return failed(
-        f"no authenticated KEEPALIVE within {interval * 1.5 + 1:.1f} s of idling "
-        f"(advertised interval {interval} s)"
+        f"no authenticated KEEPALIVE within {wait:.0f} s of receiving our data "
+        f"(KEEPALIVE_TIMEOUT {timeout} s)"
     )
 
 

@@ -43,8 +43,10 @@ def _responses(datagrams: list[bytes]) -> list[bytes]:
 def replayed_init(ctx: CheckContext) -> Outcome:
     sess = support.session(ctx)
     attacker = ctx.link()
+    ctx.run.pacer.wait()
     attacker.send(sess.init)
     from_attacker = ctx.silence(attacker)
+    ctx.run.pacer.wait()
     sess.send(sess.init)
     from_origin = _responses(ctx.silence(sess.link))
     if _responses(from_attacker) or from_origin:
@@ -64,7 +66,7 @@ def stale_timestamp(ctx: CheckContext) -> Outcome:
     seconds = int.from_bytes(stamp[:8], "big") - hs.TAI64_BASE
     for label, old in (("equal", stamp), ("1 s older", hs.tai64n(seconds - 1))):
         attempt = client.make_init(timestamp=old)
-        client.link.send(attempt.init)
+        client.send_init(attempt)
         if _responses(ctx.silence(client.link)):
             return failed(f"a fresh INIT with a timestamp {label} than the last accepted was answered")
     return passed("fresh INITs (new ephemeral) with an equal and an older timestamp: no response")
@@ -93,9 +95,15 @@ def wrong_mac1(ctx: CheckContext) -> Outcome:
 def unauthorized_key(ctx: CheckContext) -> Outcome:
     assert ctx.target.server_public_key is not None
     link = ctx.link()
-    stranger = V3Client(link, hs.random_private_key(), ctx.target.server_public_key, ctx.run.timestamps)
+    stranger = V3Client(
+        link,
+        hs.random_private_key(),
+        ctx.target.server_public_key,
+        ctx.run.timestamps,
+        pace=ctx.run.pacer.wait,
+    )
     attempt = stranger.make_init()
-    link.send(attempt.init)
+    stranger.send_init(attempt)
     replies = ctx.silence(link)
     if _responses(replies):
         return failed("an INIT from a client key the server does not know got a HANDSHAKE_RESPONSE")
@@ -105,7 +113,7 @@ def unauthorized_key(ctx: CheckContext) -> Outcome:
     if cookies:
         stranger.cookie = stranger.read_cookie(attempt, cookies[0])
         again = stranger.make_init()
-        link.send(again.init)
+        stranger.send_init(again)
         if _responses(ctx.silence(link)):
             return failed("an unknown client key was admitted after answering the cookie")
         return passed("unknown key: only a COOKIE_REPLY (server under load), and no response with mac2")

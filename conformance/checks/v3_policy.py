@@ -70,7 +70,7 @@ def cipher_selection(ctx: CheckContext) -> Outcome:
     for label, supported in (("no cipher", 0x00), ("only unknown cipher bits", 0xFC)):
         client = support.client(ctx)
         attempt = client.make_init(supported=supported, preferred=7)
-        client.link.send(attempt.init)
+        client.send_init(attempt)
         for reply in ctx.silence(client.link):
             if wire.control_type(reply) == wire.CT_HANDSHAKE_RESPONSE:
                 try:

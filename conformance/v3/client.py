@@ -8,6 +8,7 @@ can tell "no reply" from "a reply we did not expect".
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,13 +146,19 @@ class V3Client:
     """Builds INITs for one client key against one server key and turns responses into sessions."""
 
     def __init__(
-        self, link: Link, client_private: bytes, server_public: bytes, timestamps: hs.Timestamps
+        self,
+        link: Link,
+        client_private: bytes,
+        server_public: bytes,
+        timestamps: hs.Timestamps,
+        pace: Callable[[], None] | None = None,
     ) -> None:
         self.link = link
         self.client_private = client_private
         self.client_public = hs.public_key(client_private)
         self.server_public = server_public
         self.timestamps = timestamps
+        self.pace = pace
         self.cookie: bytes | None = None
         self.cookie_replies: list[bytes] = []
 
@@ -175,6 +182,12 @@ class V3Client:
             index, noise, self.server_public, cookie if cookie is not None else self.cookie
         )
         return Attempt(init, index, initiator)
+
+    def send_init(self, attempt: Attempt | bytes) -> None:
+        """Send an INIT the server will process, within the suite's handshake rate."""
+        if self.pace:
+            self.pace()
+        self.link.send(attempt.init if isinstance(attempt, Attempt) else attempt)
 
     def await_reply(self, attempt: Attempt, timeout: float) -> bytes | None:
         """The next datagram answering ``attempt`` (response or cookie reply), or None on silence."""
@@ -224,7 +237,7 @@ class V3Client:
         options = dict(init_options)
         for _ in range(retries):
             attempt = self.make_init(**options)
-            self.link.send(attempt.init)
+            self.send_init(attempt)
             reply = self.await_reply(attempt, timeout)
             if reply is None:
                 raise HandshakeError(

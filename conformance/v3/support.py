@@ -25,7 +25,13 @@ def client(ctx: CheckContext, key_index: int = 0, source: str | None = None) -> 
     if key_index >= len(keys):
         raise SkipCheck(f"target lists {len(keys)} client key(s); this check needs {key_index + 1}")
     assert ctx.target.server_public_key is not None
-    return V3Client(ctx.link(source), keys[key_index], ctx.target.server_public_key, ctx.run.timestamps)
+    return V3Client(
+        ctx.link(source),
+        keys[key_index],
+        ctx.target.server_public_key,
+        ctx.run.timestamps,
+        pace=ctx.run.pacer.wait,
+    )
 
 
 def session(ctx: CheckContext, key_index: int = 0, source: str | None = None, **init: int) -> V3Session:
@@ -130,7 +136,11 @@ def bystander(ctx: CheckContext) -> V3Session | None:
     ctx.run.cache.setdefault("closables", []).append(link)
     try:
         sess = V3Client(
-            link, ctx.target.client_private_keys[1], ctx.target.server_public_key, ctx.run.timestamps
+            link,
+            ctx.target.client_private_keys[1],
+            ctx.target.server_public_key,
+            ctx.run.timestamps,
+            pace=ctx.run.pacer.wait,
         ).handshake(ctx.timing.reply_timeout)
     except HandshakeError as exc:
         raise CheckFailed(f"could not establish the bystander session (key 2): {exc}") from None

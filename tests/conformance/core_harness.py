@@ -1,0 +1,99 @@
+"""Test fixture: the sans-IO core's ServerEndpoint on a loopback UDP socket, as a conformance target.
+
+Not a runtime and not shipped: it exists so the v3 checks can run end to end without root and before
+(or besides) ``oxidize server``. It plays the server *and* the network behind it: every inner ICMP echo
+request or UDP datagram to the echo port that the core lets through is answered (addresses swapped), so
+any destination the core's policy fails to refuse would answer — which is what FWD-004 looks for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import socket
+import threading
+import time
+from dataclasses import replace
+from typing import Any
+
+from scapy.layers.inet import ICMP, IP, UDP
+from scapy.packet import Raw
+
+from oxtunnel.config import PeerConfig, ServerConfig
+from oxtunnel.events import PacketsReceived
+from oxtunnel.server import ServerEndpoint
+from oxtunnel.types import PeerAddress
+
+ECHO_PORT = 7
+
+
+def echo_reply(packet: bytes) -> bytes | None:
+    if not packet or packet[0] >> 4 != 4:
+        return None
+    ip = IP(packet)
+    if ip.haslayer(ICMP) and ip[ICMP].type == 8:
+        icmp = ip[ICMP]
+        return bytes(
+            IP(src=ip.dst, dst=ip.src) / ICMP(type=0, id=icmp.id, seq=icmp.seq) / Raw(bytes(icmp.payload))
+        )
+    if ip.haslayer(UDP) and ip[UDP].dport == ECHO_PORT:
+        udp = ip[UDP]
+        return bytes(
+            IP(src=ip.dst, dst=ip.src) / UDP(sport=udp.dport, dport=udp.sport) / Raw(bytes(udp.payload))
+        )
+    return None
+
+
+class CoreServer:
+    def __init__(self, server_private: bytes, peers: list[bytes], **overrides: Any) -> None:
+        config = ServerConfig(
+            private_key=server_private,
+            peers=tuple(PeerConfig(p) for p in peers),
+            wall_clock=time.time,
+            ipv6_pool=None,
+            mtu=1400,
+            keepalive_interval=3,
+        )
+        self.server = ServerEndpoint(replace(config, **overrides), rng=os.urandom)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setblocking(False)
+        self.port = self.sock.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="core-server", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        server = self.server
+        while not self._stop.is_set():
+            timer = server.get_timer()
+            now = time.monotonic()
+            wait = 0.05 if timer is None else max(0.0, min(0.05, timer - now))
+            ready, _, _ = select.select([self.sock], [], [], wait)
+            now = time.monotonic()
+            if ready:
+                items = []
+                while True:
+                    try:
+                        data, (host, port) = self.sock.recvfrom(65535)
+                    except BlockingIOError:
+                        break
+                    items.append((data, PeerAddress(host, port)))
+                server.receive_datagrams(items, now)
+            timer = server.get_timer()
+            if timer is not None and timer <= now:
+                server.handle_timer(now)
+            while (event := server.next_event()) is not None:
+                if isinstance(event, PacketsReceived):
+                    replies = [r for r in map(echo_reply, event.packets) if r]
+                    if replies:
+                        server.send_packets(replies, now)
+            for data, addr in server.datagrams_to_send(now):
+                with contextlib.suppress(OSError):  # e.g. a client socket already closed
+                    self.sock.sendto(data, (addr.host, addr.port))
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.sock.close()
