@@ -24,8 +24,13 @@ def _name_key(name: str) -> tuple[int, str]:
 
 def format_imports(imports: dict[str, set[str]]) -> list[str]:
     """`from module import names` lines in isort/ruff order (modules sorted; names by type, then name)."""
-    lines = []
-    for module in sorted(imports):
+    lines: list[str] = []
+    third = sorted(m for m in imports if m.split(".")[0] not in ("generated", "spec"))
+    first = sorted(m for m in imports if m.split(".")[0] in ("generated", "spec"))
+    for module in third + ([""] if third and first else []) + first:
+        if not module:
+            lines.append("")
+            continue
         names = sorted(imports[module], key=_name_key)
         line = f"from {module} import {', '.join(names)}"
         if len(line) <= 110:

@@ -88,15 +88,31 @@ def load(profile: Profile) -> list[Vector]:
         for item in raw.get("valid", []):
             where = f"{path.name}: {item['name']}"
             canonical = item.get("canonical")
-            vectors.append(Vector(sid, item["name"], parse_hex(item["hex"], where), True,
-                                  _expected(profile, struct, item["fields"], where),
-                                  parse_hex(canonical, where) if canonical is not None else None))
+            vectors.append(
+                Vector(
+                    sid,
+                    item["name"],
+                    parse_hex(item["hex"], where),
+                    True,
+                    _expected(profile, struct, item["fields"], where),
+                    parse_hex(canonical, where) if canonical is not None else None,
+                )
+            )
         for item in raw.get("invalid", []):
             where = f"{path.name}: {item['name']}"
             error = item.get("error", {})
-            vectors.append(Vector(sid, item["name"], parse_hex(item["hex"], where), False,
-                                  error_structure=error.get("structure"), error_field=error.get("field"),
-                                  skip=tuple(item.get("skip", ())), why=str(item.get("why", ""))))
+            vectors.append(
+                Vector(
+                    sid,
+                    item["name"],
+                    parse_hex(item["hex"], where),
+                    False,
+                    error_structure=error.get("structure"),
+                    error_field=error.get("field"),
+                    skip=tuple(item.get("skip", ())),
+                    why=str(item.get("why", "")),
+                )
+            )
     return vectors
 
 

@@ -124,3 +124,43 @@ def with_absent(struct: Struct, expected: dict[str, Any], profile: Profile) -> d
             )
         out[f.id] = value
     return out
+
+
+SCAPY_MODULES = {
+    "v3": "generated.scapy_layers.oxtunnel",
+    "masque": "generated.scapy_layers.masque",
+    "legacy": "generated.legacy.scapy_layers",
+}
+SCAPY_PREFIX = {"v3": "Ox", "masque": "Masque", "legacy": "Ox"}
+
+
+def scapy_class(profile: Profile, sid: str) -> Any:
+    return getattr(
+        importlib.import_module(SCAPY_MODULES[profile.name]), SCAPY_PREFIX[profile.name] + camel(sid)
+    )
+
+
+def scapy_parse(profile: Profile, sid: str, data: bytes) -> Any:
+    """The strictly dissected scapy packet, or None when the layer rejects the bytes."""
+    layers = importlib.import_module("generated.scapy_layers.oxtunnel")
+    try:
+        return layers.dissect_strict(scapy_class(profile, sid), data)
+    except layers.ScapyStrictError:
+        return None
+
+
+def scapy_fields(profile: Profile, struct: Struct, pkt: Any) -> dict[str, Any]:
+    if struct.primitive:
+        return {"value": int(pkt.value), "len": pkt.len}
+    out: dict[str, Any] = {}
+    for f in struct.fields:
+        value = pkt.fields.get(f.id) if f.if_expr else pkt.getfieldval(f.id)
+        if f.kind == "struct" and value is not None:
+            sub = profile.struct(str(f.type_name))
+            value = (
+                [scapy_fields(profile, sub, v) for v in value]
+                if f.repeat
+                else scapy_fields(profile, sub, value)
+            )
+        out[f.id] = _plain(value)
+    return out

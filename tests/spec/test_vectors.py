@@ -14,6 +14,8 @@ from tests.spec.agreement import (
     codec_fields,
     kaitai_fields,
     kaitai_parse,
+    scapy_fields,
+    scapy_parse,
     with_absent,
     without_derived,
 )
@@ -57,6 +59,17 @@ def test_valid_vector_kaitai(item: tuple[str, vectors.Vector]) -> None:
     assert kaitai_fields(profile, struct, obj) == with_absent(struct, v.fields, profile)
 
 
+@pytest.mark.parametrize("item", VALID, ids=_ids)
+def test_valid_vector_scapy(item: tuple[str, vectors.Vector]) -> None:
+    name, v = item
+    profile = PROFILES[name]
+    struct = profile.struct(v.structure)
+    pkt = scapy_parse(profile, v.structure, v.data)
+    assert pkt is not None, "the scapy layer rejected a valid vector"
+    assert scapy_fields(profile, struct, pkt) == with_absent(struct, v.fields, profile)
+    assert bytes(pkt) == v.data
+
+
 @pytest.mark.parametrize("item", INVALID, ids=_ids)
 def test_invalid_vector_rejected(item: tuple[str, vectors.Vector]) -> None:
     name, v = item
@@ -72,6 +85,7 @@ def test_invalid_vector_rejected(item: tuple[str, vectors.Vector]) -> None:
         assert v.why, "a skipped decoder needs a reason"
     else:
         assert kaitai_parse(profile, v.structure, v.data) is None, "Kaitai accepted an invalid vector"
+    assert scapy_parse(profile, v.structure, v.data) is None, "the scapy layer accepted an invalid vector"
 
 
 @pytest.mark.parametrize("item", VALID, ids=_ids)
@@ -90,14 +104,20 @@ def test_mutated_vectors_round_trip_and_agree(item: tuple[str, vectors.Vector], 
     if data.draw(st.booleans()):
         raw = raw[: data.draw(st.integers(0, len(raw)))]
     cls = codec_class(profile, v.structure)
+    list_rules = v.structure in ("route_advertisement", "address_request")  # codec-only rules
+    obj = kaitai_parse(profile, v.structure, bytes(raw))
+    pkt = scapy_parse(profile, v.structure, bytes(raw))
     try:
         value = cls.decode(bytes(raw))
     except DecodeError:
+        assert pkt is None, "the scapy layer accepted what the codec rejects"
+        assert obj is None or list_rules, "Kaitai accepted what the codec rejects"
         return
     assert cls.decode(value.encode()) == value
-    obj = kaitai_parse(profile, v.structure, bytes(raw))
-    if v.structure in ("route_advertisement", "address_request") and obj is None:
-        return
+    assert pkt is not None, "the codec accepted what the scapy layer rejects"
+    assert without_derived(profile, struct, scapy_fields(profile, struct, pkt)) == codec_fields(
+        profile, struct, value, False
+    )
     assert obj is not None, "codec accepted what Kaitai rejects"
     assert without_derived(profile, struct, kaitai_fields(profile, struct, obj)) == codec_fields(
         profile, struct, value, False
