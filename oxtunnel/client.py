@@ -112,7 +112,7 @@ class ClientSession(PeerSession):
                 self._receive_handshake(data, addr, now)
             else:
                 receive_envelope_datagram(ctx, data, addr, now)
-        self.take_received()
+        ctx.deliver(now)
 
     def send_packet(self, ip_packet: bytes, now: float) -> None:
         self.send_packets((ip_packet,), now)
@@ -282,8 +282,8 @@ class ClientSession(PeerSession):
             self._want_handshake(now)
         self.ensure_wake(now + self.config.timers.keepalive_timeout + self.config.timers.rekey_timeout)
 
-    def after_receive(self, kp: Keypair, counter: int, now: float) -> None:
-        if kp is self.current and (counter >= self.config.timers.rekey_after_messages or now >= kp.rekey_at):
+    def rekey_due(self, kp: Keypair, now: float) -> None:
+        if kp is self.current:
             self._want_handshake(now)
 
     def receive_role_control(

@@ -55,10 +55,15 @@ class DataPath:
         batch: list[bytes] = []
         batch_bytes = wire.BATCH_OVERHEAD
         small = self.batch_max_packet if self.batching else -1
+        compress = self.compression
         for packet in packets:
             size = len(packet)
-            version = ip_version(packet)
-            if version == 0:
+            version = packet[0] >> 4 if size else 0
+            if version == 4 and size >= 20:
+                flags = 0
+            elif version == 6 and size >= 40:
+                flags = _IPV6
+            else:
                 drops.append((DropReason.INVALID_PACKET, f"not an IP packet ({size} bytes)"))
                 continue
             if size > mtu:
@@ -76,7 +81,7 @@ class DataPath:
                 self._flush(batch, units)
                 batch = []
                 batch_bytes = wire.BATCH_OVERHEAD
-            units.append(self._unit(_IPV6 if version == 6 else 0, packet))
+            units.append(self._unit(flags, packet) if compress else (flags, packet))
         if batch:
             self._flush(batch, units)
         return units

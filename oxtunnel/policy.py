@@ -56,11 +56,22 @@ class _Rule:
 
 
 class DestinationPolicy:
-    """Refuses inner destinations in the rule table unless allowed, plus extra denied networks."""
+    """Refuses inner destinations in the rule table unless allowed, plus extra denied networks.
 
-    __slots__ = ("_v4", "_v6")
+    ``extra`` adds named rules (the server uses it for its client pool: ``client_to_client``) and
+    ``exempt`` lists addresses that are never refused (the server's own tunnel addresses).  A table of
+    first bytes that can start a refused address lets most packets pass after one index lookup.
+    """
 
-    def __init__(self, allowed: Iterable[str] = (), denied_networks: Iterable[str] = ()) -> None:
+    __slots__ = ("_v4", "_v6", "_first_v4", "_first_v6", "_exempt")
+
+    def __init__(
+        self,
+        allowed: Iterable[str] = (),
+        denied_networks: Iterable[str] = (),
+        extra: Iterable[tuple[str, str]] = (),
+        exempt: Iterable[bytes] = (),
+    ) -> None:
         allowed = frozenset(allowed)
         unknown = allowed - RULE_NAMES
         if unknown:
@@ -70,16 +81,43 @@ class DestinationPolicy:
             if name not in allowed:
                 rules += [_rule(name, net) for net in networks]
         rules += [_rule("denied", net) for net in denied_networks]
+        rules += [_rule(name, net) for name, net in extra]
         self._v4 = tuple((r.network, r.mask, r.name) for r in rules if r.version == 4)
         self._v6 = tuple((r.network, r.mask, r.name) for r in rules if r.version == 6)
+        self._first_v4 = _first_bytes(self._v4, 32)
+        self._first_v6 = _first_bytes(self._v6, 128)
+        self._exempt = frozenset(exempt)
 
     def refusal(self, destination: bytes) -> str | None:
         """The name of the rule that refuses ``destination`` (4 or 16 raw bytes), or None if allowed."""
+        if len(destination) == 4:
+            if not self._first_v4[destination[0]]:
+                return None
+            rules = self._v4
+        else:
+            if not self._first_v6[destination[0]]:
+                return None
+            rules = self._v6
+        if destination in self._exempt:
+            return None
         value = int.from_bytes(destination, "big")
-        for network, mask, name in self._v4 if len(destination) == 4 else self._v6:
+        for network, mask, name in rules:
             if value & mask == network:
                 return name
         return None
+
+
+def _first_bytes(rules: tuple[tuple[int, int, str], ...], bits: int) -> bytes:
+    """256 flags: may an address starting with this byte match one of the rules?"""
+    table = bytearray(256)
+    for network, mask, _ in rules:
+        shift = bits - 8
+        first_mask = (mask >> shift) & 0xFF
+        first = (network >> shift) & 0xFF
+        for byte in range(256):
+            if byte & first_mask == first:
+                table[byte] = 1
+    return bytes(table)
 
 
 def _rule(name: str, text: str) -> _Rule:

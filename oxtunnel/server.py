@@ -94,8 +94,10 @@ class ServerPeer(PeerSession):
 
     # -- receiving: the checks the runtime relies on ---------------------------------------------------
 
-    def accept_packets(self, packets: list[bytes], addr: PeerAddress, now: float) -> None:
+    def filter_received(self, packets: list[bytes], now: float) -> list[bytes]:
+        """Rate limit, anti-spoofing (inner source = assigned address), destination policy."""
         trace = self.ctx.trace
+        addr = self.endpoint
         elapsed = now - self._tokens_at
         if elapsed > 0:
             self._tokens = min(self._burst, self._tokens + elapsed * self._rate)
@@ -124,9 +126,7 @@ class ServerPeer(PeerSession):
                 )
                 continue
             accepted.append(packet)
-        if accepted:
-            super().accept_packets(accepted, addr, now)
-            self.server.touched.append(self)
+        return accepted
 
     def receive_role_control(
         self, message: wire.ControlMessage, counter: int, addr: PeerAddress, now: float
@@ -233,15 +233,21 @@ class ServerEndpoint:
         self._timestamps: dict[bytes, bytes] = {}
         self.sessions: dict[bytes, ServerPeer] = {}
         self._routes: dict[bytes, ServerPeer] = {}
-        self.touched: list[ServerPeer] = []
         self.pool = AddressPool(config.ipv4_pool, config.ipv6_pool)
         for peer in config.peers:
             if peer.ipv4_address or peer.ipv6_address:
                 self.pool.reserve(bytes(peer.public_key), peer.ipv4_address, peer.ipv6_address)
         self._handshake_limit = RateLimiter(config.handshake_rate, config.handshake_burst)
         self._load = RateLimiter(config.load_threshold, max(1.0, config.load_threshold), max_entries=1)
-        self._policy = DestinationPolicy(config.allowed_destinations, config.denied_networks)
-        self._pool_networks = {} if config.allow_client_to_client else self._client_networks()
+        own = [i for i in (self.pool.server_ipv4, self.pool.server_ipv6) if i is not None]
+        pools = () if config.allow_client_to_client else [("client_to_client", str(i.network)) for i in own]
+        self._policy = DestinationPolicy(
+            config.allowed_destinations,
+            config.denied_networks,
+            extra=pools,
+            exempt=[i.ip.packed for i in own],
+        )
+        self.refusal = self._policy.refusal
 
     # -- API -----------------------------------------------------------------------------------------
 
@@ -259,9 +265,7 @@ class ServerEndpoint:
                 self._receive_handshake(data, addr, now)
             else:
                 receive_envelope_datagram(ctx, data, addr, now)
-        for session in self.touched:
-            session.take_received()
-        self.touched.clear()
+        ctx.deliver(now)
 
     def send_packet(self, ip_packet: bytes, now: float) -> None:
         self.send_packets((ip_packet,), now)
@@ -357,32 +361,6 @@ class ServerEndpoint:
             )
             for s in self.sessions.values()
         ]
-
-    # -- checks used per packet ------------------------------------------------------------------------
-
-    def refusal(self, destination: bytes) -> str | None:
-        """Why the destination policy refuses an inner destination, or None."""
-        rule = self._policy.refusal(destination)
-        if rule is None:
-            pool = self._pool_networks.get(len(destination))
-            if pool is not None:
-                value = int.from_bytes(destination, "big")
-                if value & pool[1] == pool[0] and value != pool[2]:
-                    return "client_to_client"
-        return rule
-
-    def _client_networks(self) -> dict[int, tuple[int, int, int]]:
-        """address length -> (pool network, netmask, the server's own address) as integers."""
-        found = {}
-        for interface in (self.pool.server_ipv4, self.pool.server_ipv6):
-            if interface is not None:
-                net = interface.network
-                found[len(interface.ip.packed)] = (
-                    int(net.network_address),
-                    int(net.netmask),
-                    int(interface.ip),
-                )
-        return found
 
     # -- handshakes --------------------------------------------------------------------------------------
 

@@ -29,6 +29,9 @@ from oxtunnel.types import PeerAddress
 
 INF = float("inf")
 _ENCRYPTED = wire.FLAG_ENCRYPTED
+_CONTROL = wire.FLAG_CONTROL
+_IPV6 = wire.FLAG_IPV6
+_UNWRAP = wire.FLAG_COMPRESSED | wire.FLAG_BATCH
 _CONTROL_FLAGS = wire.FLAG_ENCRYPTED | wire.FLAG_CONTROL
 CT = wire.ControlType
 
@@ -74,7 +77,7 @@ def is_handshake(data: bytes) -> bool:
 class Context:
     """What every session of one endpoint shares: output queues, trace, index table, timer wake-ups."""
 
-    __slots__ = ("out", "events", "trace", "by_index", "timers", "data", "rng", "wake", "_index_rng")
+    __slots__ = ("out", "events", "trace", "by_index", "timers", "data", "rng", "wake", "touched")
 
     def __init__(
         self, *, timers: TimerConfig, data: DataPathConfig, rng: Rng, wake: Callable[[PeerSession], None]
@@ -87,6 +90,13 @@ class Context:
         self.data = data
         self.rng = rng
         self.wake = wake
+        self.touched: list[PeerSession] = []  # sessions with inner packets from the current receive call
+
+    def deliver(self, now: float) -> None:
+        """End of a receive call: one PacketsReceived per session that got inner packets."""
+        for session in self.touched:
+            session.take_received(now)
+        self.touched.clear()
 
     def new_index(self) -> int:
         """A fresh random non-zero receiver index not in use (0 means "none" in KEY_ROTATION)."""
@@ -117,6 +127,12 @@ class PeerSession:
         self.closed = False
         self.queue: deque[bytes] = deque(maxlen=ctx.data.max_queued_packets)
         self.rx_pending: list[bytes] = []
+        self.rx_touched = False
+        # hot-path copies of configuration
+        self._reject_messages = ctx.timers.reject_after_messages
+        self._rekey_messages = ctx.timers.rekey_after_messages
+        self._keepalive_timeout = ctx.timers.keepalive_timeout
+        self._confidential = ctx.data.confidential_transports
         self.rx_bytes = self.tx_bytes = self.rx_packets = self.tx_packets = 0
 
     # -- timers ------------------------------------------------------------------------------------------
@@ -234,23 +250,24 @@ class PeerSession:
     def receive_envelope(
         self, data: bytes, addr: PeerAddress, kp: Keypair, flags: int, counter: int, now: float
     ) -> None:
-        """An envelope for one of our keypairs: authenticate, then hand data or control onward."""
-        trace = self.ctx.trace
-        if now >= kp.expires_at or counter >= self.ctx.timers.reject_after_messages:
-            trace.drop(now, DropReason.KEYPAIR_EXPIRED, addr, f"index {kp.local_index}")
+        """An envelope for one of our keypairs: authenticate, then hand data or control onward.
+
+        The per-packet path: every check is an attribute compare, the AEAD runs once, and inner packets
+        are only collected here; the role's checks run once per receive call in ``take_received``.
+        """
+        if now >= kp.expires_at or counter >= self._reject_messages:
+            self.ctx.trace.drop(now, DropReason.KEYPAIR_EXPIRED, addr, f"index {kp.local_index}")
             return
         replay = kp.replay
         if not replay.check(counter):
-            trace.drop(now, DropReason.REPLAYED, addr, f"counter {counter}")
+            self.ctx.trace.drop(now, DropReason.REPLAYED, addr, f"counter {counter}")
             return
-        if not flags & _ENCRYPTED and not (
-            kp.plaintext or addr.transport in self.ctx.data.confidential_transports
-        ):
-            trace.drop(now, DropReason.PLAINTEXT_REFUSED, addr, "session requires encryption")
+        if not flags & _ENCRYPTED and not (kp.plaintext or addr.transport in self._confidential):
+            self.ctx.trace.drop(now, DropReason.PLAINTEXT_REFUSED, addr, "session requires encryption")
             return
         plain = kp.open(data, flags)
         if plain is None:
-            trace.drop(
+            self.ctx.trace.drop(
                 now, DropReason.AUTHENTICATION_FAILED, addr, f"index {kp.local_index} counter {counter}"
             )
             return
@@ -259,41 +276,60 @@ class PeerSession:
         # authenticated from here on
         self.last_received = now
         self.rx_bytes += len(data)
-        if kp is self.next:
-            self.confirm_next(now)
-        if newest and kp is self.current and addr != self.endpoint:
+        if kp is not self.current:
+            if kp is self.next:
+                self.confirm_next(now)
+            newest = newest and kp is self.current
+        if newest and addr is not self.endpoint and addr != self.endpoint:
             self.roam(addr, now)
-        self.after_receive(kp, counter, now)
-        if flags & wire.FLAG_CONTROL:
+        if now >= kp.rekey_at or counter >= self._rekey_messages:
+            self.rekey_due(kp, now)
+        if flags & _CONTROL:
             try:
                 message = wire.ControlMessage.decode(plain)
             except wire.DecodeError as exc:
-                trace.drop(now, DropReason.MALFORMED, addr, f"control message: {exc}")
+                self.ctx.trace.drop(now, DropReason.MALFORMED, addr, f"control message: {exc}")
                 return
             self.receive_control(message, counter, addr, now)
             return
-        assert self.datapath is not None
-        packets = self.datapath.decode(flags, plain)
-        if isinstance(packets, tuple):
-            trace.drop(now, packets[0], addr, packets[1])
-            return
+        if flags & _UNWRAP:
+            assert self.datapath is not None
+            packets = self.datapath.decode(flags, plain)
+            if isinstance(packets, tuple):
+                self.ctx.trace.drop(now, packets[0], addr, packets[1])
+                return
+            self.rx_pending.extend(packets)
+        else:  # one plain IP packet: the common case, checked inline
+            version = plain[0] >> 4 if plain else 0
+            if version != (6 if flags & _IPV6 else 4) or len(plain) < (40 if version == 6 else 20):
+                self.ctx.trace.drop(
+                    now, DropReason.INVALID_PACKET, addr, "not an IP packet of the flagged version"
+                )
+                return
+            self.rx_pending.append(plain)
         self.last_data_received = now
-        self.ensure_wake(now + self.ctx.timers.keepalive_timeout)
-        self.accept_packets(packets, addr, now)
+        if now + self._keepalive_timeout < self.wake_at:
+            self.ensure_wake(now + self._keepalive_timeout)
+        if not self.rx_touched:
+            self.rx_touched = True
+            self.ctx.touched.append(self)
 
-    def after_receive(self, kp: Keypair, counter: int, now: float) -> None:
-        """Hook: an envelope authenticated on ``kp`` (the client checks its rekey triggers)."""
+    def rekey_due(self, kp: Keypair, now: float) -> None:
+        """Hook: a packet arrived on a keypair old or used enough to rekey (the client starts one)."""
 
-    def accept_packets(self, packets: list[bytes], addr: PeerAddress, now: float) -> None:
-        """Hook: authenticated inner packets (the server applies its checks first)."""
-        self.rx_packets += len(packets)
-        self.rx_pending.extend(packets)
+    def filter_received(self, packets: list[bytes], now: float) -> list[bytes]:
+        """Hook: the role's checks on authenticated inner packets (the server's anti-spoofing etc.)."""
+        return packets
 
-    def take_received(self) -> None:
+    def take_received(self, now: float) -> None:
         """Emit one PacketsReceived for what this receive call produced."""
+        self.rx_touched = False
         if self.rx_pending:
-            self.ctx.events.append(PacketsReceived(self.peer, self.rx_pending))
+            packets = self.filter_received(self.rx_pending, now)
             self.rx_pending = []
+            if packets:
+                self.rx_packets += len(packets)
+                self.ctx.events.append(PacketsReceived(self.peer, packets))
 
     def receive_control(
         self, message: wire.ControlMessage, counter: int, addr: PeerAddress, now: float
@@ -334,7 +370,7 @@ class PeerSession:
             self.forget(kp)
         self.previous = self.current = self.next = None
         self.queue.clear()
-        self.take_received()
+        self.take_received(now)
         self.ctx.events.append(SessionTerminated(self.peer, reason, by_peer))
         self.on_terminated(now)
 
