@@ -1,6 +1,7 @@
 """Check implementations; importing this package registers them all (see ``conformance/registry.py``)."""
 
 from conformance.checks import (  # noqa: F401
+    legacy,
     v3_abuse,
     v3_control,
     v3_data,
