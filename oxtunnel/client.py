@@ -23,6 +23,7 @@ from oxtunnel.events import (
     ConfigUpdated,
     Event,
     HandshakeCompleted,
+    ProbeAcknowledged,
     RekeyCompleted,
     SessionParameters,
     TerminationReason,
@@ -31,9 +32,10 @@ from oxtunnel.keypair import Keypair
 from oxtunnel.noise import IKPrefix, Initiator, dh, public_bytes
 from oxtunnel.session import INF, Context, PeerSession, is_handshake, receive_envelope_datagram
 from oxtunnel.trace import DropReason, Trace
-from oxtunnel.types import PeerAddress
+from oxtunnel.types import PeerAddress, SessionStatus
 
 CT = wire.ControlType
+MAX_PENDING_PROBES = 64
 F = wire.Features
 
 
@@ -69,6 +71,7 @@ class ClientSession(PeerSession):
         self._established = False
         self._connecting = False
         self._config_id = 0
+        self._probes: dict[int, float] = {}  # counter -> sent at
         self.endpoint = config.endpoint
         self.closed = True  # until connect()
 
@@ -101,6 +104,23 @@ class ClientSession(PeerSession):
     def set_endpoint(self, endpoint: PeerAddress) -> None:
         """Send from now on to ``endpoint`` (another address or transport); keys and session survive."""
         self.endpoint = endpoint
+
+    def status(self, name: str = "server") -> SessionStatus:
+        """The session as ``oxidize status`` shows it (addresses are the ones granted to us)."""
+        p = self.parameters
+        return self.status_row(name, p.ipv4 if p else None, p.ipv6 if p else None)
+
+    def send_probe(self, now: float, endpoint: PeerAddress | None = None) -> int | None:
+        """Send an authenticated KEEPALIVE over ``endpoint`` (default: the current one); the server answers
+        on the same path with an ACK, reported as ``ProbeAcknowledged``.  Returns the probe's counter, or
+        None when no keypair can send.  Note: like any authenticated packet, a probe that is the newest
+        the server has seen moves the server's endpoint to the probed path (roaming)."""
+        counter = self.send_control(wire.control_keepalive(), now, to=endpoint)
+        if counter is not None:
+            if len(self._probes) >= MAX_PENDING_PROBES:
+                del self._probes[next(iter(self._probes))]
+            self._probes[counter] = now
+        return counter
 
     def receive_datagram(self, data: bytes, addr: PeerAddress, now: float) -> None:
         self.receive_datagrams(((data, addr),), now)
@@ -242,6 +262,7 @@ class ClientSession(PeerSession):
         self._pending = None
         self._retry_at = self._give_up_at = INF
         self.last_handshake = now
+        self.handshakes += 1
         self._apply(parameters)
         self.send_control(wire.control_key_rotation(old.remote_index if old is not None else 0), now, kp)
         if self._established:
@@ -289,6 +310,13 @@ class ClientSession(PeerSession):
     def receive_role_control(
         self, message: wire.ControlMessage, counter: int, addr: PeerAddress, now: float
     ) -> None:
+        if message.control_type == CT.ACK:
+            sent = self._probes.pop(message.acked_counter or 0, None)
+            if sent is not None:
+                self.ctx.events.append(
+                    ProbeAcknowledged(self.peer, message.acked_counter or 0, addr, now - sent)
+                )
+            return  # ACKs of ordinary keepalives need nothing
         if message.control_type != CT.CONFIG_UPDATE:
             super().receive_role_control(message, counter, addr, now)
             return

@@ -100,6 +100,16 @@ class EndpointChanged:
     new: PeerAddress
 
 
+@dataclass(frozen=True, slots=True)
+class ProbeAcknowledged:
+    """The server answered a probe (``ClientSession.send_probe``) over ``endpoint`` after ``rtt`` seconds."""
+
+    peer: bytes
+    counter: int
+    endpoint: PeerAddress
+    rtt: float
+
+
 Event = (
     HandshakeCompleted
     | RekeyCompleted
@@ -108,4 +118,5 @@ Event = (
     | ConfigUpdated
     | ConfigAcknowledged
     | EndpointChanged
+    | ProbeAcknowledged
 )

@@ -40,26 +40,10 @@ from oxtunnel.policy import DestinationPolicy, destination_address, ip_version
 from oxtunnel.ratelimit import RateLimiter
 from oxtunnel.session import INF, Context, PeerSession, is_handshake, receive_envelope_datagram
 from oxtunnel.trace import DropReason, Trace
-from oxtunnel.types import PeerAddress
+from oxtunnel.types import PeerAddress, SessionStatus
 
 CT = wire.ControlType
 F = wire.Features
-
-
-@dataclass(frozen=True, slots=True)
-class SessionStatus:
-    """One row of ``oxidize status``: who, where, since when, how much."""
-
-    peer: bytes
-    name: str
-    endpoint: PeerAddress | None
-    ipv4: ipaddress.IPv4Interface | None
-    ipv6: ipaddress.IPv6Interface | None
-    last_handshake: float
-    rx_bytes: int
-    tx_bytes: int
-    rx_packets: int
-    tx_packets: int
 
 
 @dataclass(slots=True)
@@ -128,6 +112,10 @@ class ServerPeer(PeerSession):
             accepted.append(packet)
         return accepted
 
+    def keepalive_received(self, counter: int, addr: PeerAddress, now: float) -> None:
+        """Answer on the path it came from: the client's probe of that path (and its liveness check)."""
+        self.send_control(wire.control_ack(counter), now, to=addr)
+
     def receive_role_control(
         self, message: wire.ControlMessage, counter: int, addr: PeerAddress, now: float
     ) -> None:
@@ -150,6 +138,7 @@ class ServerPeer(PeerSession):
         self.next = None
         self.rotate_in(kp)
         self.last_handshake = now
+        self.handshakes += 1
         if self.announced:
             self.ctx.events.append(RekeyCompleted(self.peer, kp.local_index))
         else:
@@ -346,21 +335,7 @@ class ServerEndpoint:
         return session.push_update(parameters, now)
 
     def status(self) -> list[SessionStatus]:
-        return [
-            SessionStatus(
-                s.peer,
-                s.peer_config.name,
-                s.endpoint,
-                s.lease.ipv4,
-                s.lease.ipv6,
-                s.last_handshake,
-                s.rx_bytes,
-                s.tx_bytes,
-                s.rx_packets,
-                s.tx_packets,
-            )
-            for s in self.sessions.values()
-        ]
+        return [s.status_row(s.peer_config.name, s.lease.ipv4, s.lease.ipv6) for s in self.sessions.values()]
 
     # -- handshakes --------------------------------------------------------------------------------------
 

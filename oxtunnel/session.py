@@ -9,6 +9,7 @@ arrives.  ``previous`` stays for packets still in flight, so a rekey loses nothi
 
 from __future__ import annotations
 
+import ipaddress
 from collections import deque
 from collections.abc import Callable, Sequence
 
@@ -25,7 +26,7 @@ from oxtunnel.events import (
 )
 from oxtunnel.keypair import Keypair
 from oxtunnel.trace import DropReason, Trace
-from oxtunnel.types import PeerAddress
+from oxtunnel.types import PeerAddress, SessionStatus
 
 INF = float("inf")
 _ENCRYPTED = wire.FLAG_ENCRYPTED
@@ -134,6 +135,24 @@ class PeerSession:
         self._keepalive_timeout = ctx.timers.keepalive_timeout
         self._confidential = ctx.data.confidential_transports
         self.rx_bytes = self.tx_bytes = self.rx_packets = self.tx_packets = 0
+        self.handshakes = 0
+
+    def status_row(
+        self, name: str, ipv4: ipaddress.IPv4Interface | None, ipv6: ipaddress.IPv6Interface | None
+    ) -> SessionStatus:
+        return SessionStatus(
+            self.peer,
+            name,
+            self.endpoint,
+            ipv4,
+            ipv6,
+            self.last_handshake,
+            self.handshakes,
+            self.rx_bytes,
+            self.tx_bytes,
+            self.rx_packets,
+            self.tx_packets,
+        )
 
     # -- timers ------------------------------------------------------------------------------------------
 
@@ -220,7 +239,7 @@ class PeerSession:
         if units:
             self.last_sent = self.last_data_sent = now
             self.tx_bytes += sent
-            self.tx_packets += len(units)
+            self.tx_packets += len(packets) - len(drops)
             self.after_send(kp, now)
 
     def flush_queue(self, now: float) -> None:
@@ -229,13 +248,21 @@ class PeerSession:
             self.queue.clear()
             self.send_packets(packets, now)
 
-    def send_control(self, message: wire.ControlMessage, now: float, kp: Keypair | None = None) -> int | None:
-        """Seal an authenticated control message; returns its counter (for ACK matching) or None."""
+    def send_control(
+        self,
+        message: wire.ControlMessage,
+        now: float,
+        kp: Keypair | None = None,
+        to: PeerAddress | None = None,
+    ) -> int | None:
+        """Seal an authenticated control message (to the endpoint unless ``to`` says otherwise); returns
+        its envelope counter (for ACK matching), or None when no keypair can send."""
         kp = kp or self.sending_keypair(now)
-        if kp is None or self.endpoint is None:
+        destination = to or self.endpoint
+        if kp is None or destination is None:
             return None
         counter = kp.send_counter
-        self.ctx.out.append((kp.seal(_CONTROL_FLAGS, message.encode()), self.endpoint))
+        self.ctx.out.append((kp.seal(_CONTROL_FLAGS, message.encode()), destination))
         self.last_sent = now
         return counter
 
@@ -336,6 +363,7 @@ class PeerSession:
     ) -> None:
         kind = message.control_type
         if kind == CT.KEEPALIVE:
+            self.keepalive_received(counter, addr, now)
             return
         if kind == CT.DISCONNECT:
             code = int(message.reason) if message.reason is not None else 0
@@ -343,6 +371,9 @@ class PeerSession:
             self.terminate(reason, now, by_peer=True, notify_peer=False)
             return
         self.receive_role_control(message, counter, addr, now)
+
+    def keepalive_received(self, counter: int, addr: PeerAddress, now: float) -> None:
+        """Hook: an authenticated KEEPALIVE (the server answers it, so clients can probe a path)."""
 
     def receive_role_control(
         self, message: wire.ControlMessage, counter: int, addr: PeerAddress, now: float

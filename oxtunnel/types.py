@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 
@@ -16,3 +17,28 @@ class PeerAddress:
     host: str
     port: int
     transport: str = "udp"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStatus:
+    """One row of ``oxidize status``: who, where (and over which transport), since when, how much.
+
+    ``last_handshake`` is on the core's monotonic ``now`` clock (-inf before the first); bytes are
+    datagram bytes on the wire (control messages included), packets are inner IP packets.
+    """
+
+    peer: bytes
+    name: str
+    endpoint: PeerAddress | None
+    ipv4: ipaddress.IPv4Interface | None
+    ipv6: ipaddress.IPv6Interface | None
+    last_handshake: float
+    handshakes: int
+    rx_bytes: int
+    tx_bytes: int
+    rx_packets: int
+    tx_packets: int
+
+    @property
+    def transport(self) -> str | None:
+        return self.endpoint.transport if self.endpoint is not None else None

@@ -14,6 +14,7 @@ from oxtunnel.events import (
     ConfigUpdated,
     HandshakeCompleted,
     PacketsReceived,
+    ProbeAcknowledged,
     SessionTerminated,
     TerminationReason,
 )
@@ -267,3 +268,31 @@ def test_client_config_is_validated() -> None:
     ):
         with pytest.raises(ConfigError, match=field):
             ClientSession(ClientConfig(**{**base, **bad}), rng=Rng("x"))  # type: ignore[arg-type]
+
+
+def test_probe_is_answered_on_the_path_it_took() -> None:
+    pair = make_pair()
+    (counter,) = [pair.client.send_probe(pair.now)]
+    assert counter is not None
+    pair.now += 0.25
+    pair.flush()
+    (ack,) = pair.take(ProbeAcknowledged)
+    assert ack.counter == counter and ack.endpoint == SERVER_ADDR and ack.rtt == 0.25
+    # probing another transport: the answer comes back over it (and the server follows the newest packet)
+    udp_alt = PeerAddress("192.0.2.1", 51820, "udp6")
+    pair.client.send_probe(pair.now, udp_alt)
+    (datagram, addr) = pair.client.datagrams_to_send(pair.now)[0]
+    assert addr == udp_alt
+    probe_source = PeerAddress("198.51.100.7", 40002, "udp6")
+    pair.server.receive_datagram(datagram, probe_source, pair.now)
+    ((reply, to),) = pair.server.datagrams_to_send(pair.now)
+    assert to == probe_source
+    pair.client.receive_datagram(reply, udp_alt, pair.now)
+    assert [e.endpoint for e in iter(pair.client.next_event, None) if isinstance(e, ProbeAcknowledged)] == [
+        udp_alt
+    ]
+    # ordinary keepalives are acknowledged too, silently
+    pair.advance(30.0)
+    assert not pair.take(ProbeAcknowledged) and len(pair.client.trace) == 0
+    pair.client.close(pair.now)
+    assert pair.client.send_probe(pair.now) is None

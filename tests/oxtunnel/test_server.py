@@ -348,6 +348,10 @@ def test_status_counts_bytes_and_packets() -> None:
     (row,) = pair.server.status()
     assert row.name == "alice" and row.endpoint == CLIENT_ADDR and row.rx_packets == 3
     assert row.rx_bytes > 1500 and row.ipv4 is not None and row.last_handshake == 0.0
+    assert row.handshakes == 1 and row.transport == "udp"
+    mine = pair.client.status()
+    assert mine.ipv4 == row.ipv4 and mine.tx_packets == 3 and mine.handshakes == 1
+    assert mine.endpoint == SERVER_ADDR
 
 
 def test_server_config_is_validated() -> None:
