@@ -138,8 +138,9 @@ def _varint_module() -> str:
         pycodec.header("spec/masque/quic_varint.ksy")
         + '''"""QUIC variable-length integer (RFC 9000 §16) as a structure that remembers its encoded length.
 
-Decoding accepts non-minimal encodings; encoding is minimal unless `encoded_length` is set (decode sets
-it to the length found on the wire, so that decode(encode(x)) == x and encode(decode(b)) == b).
+Decoding accepts non-minimal encodings; encoding is minimal unless `encoded_length` is set. decode()
+sets encoded_length only for a non-minimal encoding, so that decode(encode(x)) == x and
+encode(decode(b)) == b.
 """
 
 from __future__ import annotations
@@ -179,7 +180,8 @@ class QuicVarint:
         """Decode one varint at offset; return it and the offset after it."""
         buf = data if type(data) is bytes else bytes(data)
         value, end = read_varint(buf, offset, len(buf), _NAME, "value")
-        return cls(value, end - offset), end
+        size = end - offset
+        return cls(value, None if size == varint_size(value) else size), end
 
     def encode(self) -> bytes:
         """Minimal encoding, or exactly encoded_length bytes."""
@@ -187,6 +189,11 @@ class QuicVarint:
             return encode_varint(self.value, self.encoded_length)
         except EncodeError as exc:
             raise EncodeError(_NAME, exc.field, exc.reason) from None
+
+    @property
+    def length(self) -> int:
+        """Encoded length in bytes."""
+        return self.encoded_length or varint_size(self.value)
 
     @property
     def minimal(self) -> bool:

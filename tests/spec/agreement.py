@@ -49,7 +49,7 @@ def codec_fields(profile: Profile, struct: Struct, obj: Any, derived: bool = Tru
     derived=False leaves out computed fields (they describe the canonical encoding, which differs from
     the input when a varint was not minimally encoded)."""
     if struct.primitive:
-        return {"value": obj.value, "len": obj.encoded_length}
+        return {"value": obj.value, "len": obj.length}
     out: dict[str, Any] = {}
     for f in struct.fields:
         if f.derive and not derived:
