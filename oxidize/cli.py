@@ -135,11 +135,12 @@ def cmd_down(args: argparse.Namespace) -> int:
         interface, state_dir = settings.interface, settings.state_dir
     instance = control.instance_dir(state_dir, interface)
     sock = instance / "control.sock"
+    stopped = False
     if sock.exists():
         try:
             reply = control.request(sock, "down")
             _wait_gone(int(reply.get("pid", 0)), timeout=args.timeout)
-            print(f"{interface}: down", file=sys.stderr)
+            stopped = True
         except control.ControlError:
             log.info("%s: no answer on the control socket; cleaning up what is left", interface)
     from runtimes.linux import recovery
@@ -148,13 +149,14 @@ def cmd_down(args: argparse.Namespace) -> int:
         errors = recovery.recover(instance)
     except recovery.StillRunning as exc:
         raise CliError(f"{interface}: {exc}; it did not stop within {args.timeout:g}s") from None
-    if errors is None and not sock.exists():
-        if not instance.exists():
-            print(f"{interface}: not running", file=sys.stderr)
-    elif errors:
+    if errors:
         raise CliError(f"{interface}: cleanup incomplete:\n  " + "\n  ".join(errors))
-    elif errors is not None:
+    if errors is not None:
         print(f"{interface}: cleaned up after a process that did not exit cleanly", file=sys.stderr)
+    elif stopped:
+        print(f"{interface}: down", file=sys.stderr)
+    else:
+        print(f"{interface}: not running", file=sys.stderr)
     _remove_instance_dir(instance)
     return EXIT_OK
 
@@ -176,6 +178,20 @@ def _remove_instance_dir(instance: Path) -> None:
         instance.rmdir()
 
 
+def cmd_server(args: argparse.Namespace) -> int:
+    settings = config.load_server(Path(args.config))
+    from oxidize import daemon
+
+    return daemon.run_server(settings)
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    settings = config.load_client(Path(args.config))
+    from oxidize import daemon
+
+    return daemon.run_client(settings)
+
+
 # -- parser --------------------------------------------------------------------------------------------
 def _add_state_dir(p: argparse.ArgumentParser) -> None:
     p.add_argument("--state-dir", default=str(DEFAULT_STATE_DIR), metavar="DIR",
@@ -190,6 +206,20 @@ def build_parser() -> argparse.ArgumentParser:
                "in the README, section Configuration.")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("server", help="run the server (UDP 51820, TUN, NAT) until SIGINT/SIGTERM",
+                       description="Run an OxTunnel server: listen for clients, forward their traffic "
+                       "through a TUN device with nftables masquerade, serve metrics and status. Everything "
+                       "it sets up is removed again on SIGINT/SIGTERM or when the start fails.")
+    p.add_argument("-c", "--config", required=True, metavar="FILE", help="server.toml")
+    p.set_defaults(func=cmd_server)
+
+    p = sub.add_parser("up", help="bring a client tunnel up (stays in the foreground)",
+                       description="Connect to a server and route traffic through oxtun0 (full tunnel by "
+                       "policy routing, or split routes), apply DNS, keep the session alive and reconnect. "
+                       "SIGINT/SIGTERM or `oxidize down` restore routes, rules and DNS.")
+    p.add_argument("-c", "--config", required=True, metavar="FILE", help="client.toml")
+    p.set_defaults(func=cmd_up)
 
     p = sub.add_parser("down", help="stop a running `oxidize up` and clean up",
                        description="Ask the running client to tear down; if it is gone without cleaning "

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from oxidize import validators as v
+from oxtunnel.policy import DESTINATION_RULES
 from runtimes.linux.routing import EXCLUSION_NAMES
 
 REQUIRED = object()
 DEFAULT_PORT = 51820
-DESTINATION_ALLOWS = ("metadata", "loopback", "link_local", "multicast", "unspecified", "broadcast")
+DESTINATION_ALLOWS = tuple(name for name, _ in DESTINATION_RULES)
 
 
 class ConfigError(ValueError):

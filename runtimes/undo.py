@@ -44,6 +44,7 @@ class UndoAction:
     kind: str
     args: Mapping[str, Any] = field(default_factory=dict)
     what: str = ""
+    local: Callable[[], None] | None = None  # process-local (an fd): run, but never written to the state
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "args": dict(self.args), "what": self.what}
@@ -74,13 +75,20 @@ class UndoStack:
         self._actions.append(UndoAction(kind, args, what))
         self._save()
 
+    def push_local(self, func: Callable[[], None], what: str) -> None:
+        """Record a revert that only this process can do and a crash does by itself (closing an fd)."""
+        self._actions.append(UndoAction("local", {}, what, func))
+
     def unwind(self) -> list[str]:
         """Run every action, newest first; keep going past failures. Returns the failures (messages)."""
         errors: list[str] = []
         while self._actions:
             action = self._actions.pop()
             try:
-                HANDLERS[action.kind](**action.args)
+                if action.local is not None:
+                    action.local()
+                else:
+                    HANDLERS[action.kind](**action.args)
                 log.debug("undone: %s", action.what or action.kind)
             except Exception as exc:  # cleanup must continue whatever one step does
                 message = f"undo {action.what or action.kind} failed: {exc}"
@@ -92,11 +100,12 @@ class UndoStack:
     def _save(self) -> None:
         if self._state_file is None:
             return
-        if not self._actions:
+        persisted = [a.to_json() for a in self._actions if a.local is None]
+        if not persisted:
             self._state_file.unlink(missing_ok=True)
             return
         tmp = self._state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"pid": os.getpid(), "undo": [a.to_json() for a in self._actions]}))
+        tmp.write_text(json.dumps({"pid": os.getpid(), "undo": persisted}))
         os.replace(tmp, self._state_file)
 
     @classmethod

@@ -7,14 +7,18 @@ its device), so replaying a stack after a crash is safe.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import errno
+import functools
 import ipaddress
 import logging
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
@@ -25,12 +29,36 @@ log = logging.getLogger(__name__)
 
 FAMILY = {4: socket.AF_INET, 6: socket.AF_INET6}
 FIB_RULE_INVERT = 0x2
+IFF_UP = 0x1
+IFF_MULTICAST = 0x1000
 # errors that mean "the thing to remove is not there any more"
 _GONE = {errno.ENOENT, errno.ESRCH, errno.ENODEV, errno.EADDRNOTAVAIL}
 
 
 class NetconfError(OSError):
     """A netlink change failed; the message names the change."""
+
+
+_worker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="netlink")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def off_loop(func: F) -> F:
+    """Run `func` on a worker thread when called from a running event loop.
+
+    pyroute2's synchronous IPRoute drives an asyncio loop of its own, which cannot nest in ours; the
+    changes are rare (set-up, reconfiguration, teardown), so blocking the loop for them is fine.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return func(*args, **kwargs)
+        return _worker.submit(func, *args, **kwargs).result()
+
+    return wrapper  # type: ignore[return-value]
 
 
 @contextmanager
@@ -49,16 +77,23 @@ def _index(ipr: IPRoute, ifname: str) -> int:
     return int(found[0])
 
 
+@off_loop
 def link_exists(ifname: str) -> bool:
     with _ipr() as ipr:
         return bool(ipr.link_lookup(ifname=ifname))
 
 
+@off_loop
 def set_link_up(ifname: str, *, mtu: int) -> None:
-    """Set the MTU and bring the link up (no undo: the device goes away as a whole)."""
+    """Set the MTU and bring the link up, as a WireGuard device is: no multicast, no IPv6 link-local
+    address (nothing the kernel would send on its own — router solicitations, MLD — enters the
+    tunnel, where the peer could only drop it). No undo: the device goes away as a whole."""
+    addr_gen_mode = Path(f"/proc/sys/net/ipv6/conf/{ifname}/addr_gen_mode")
+    if addr_gen_mode.exists():
+        addr_gen_mode.write_text("1\n")  # IN6_ADDR_GEN_MODE_NONE, effective before the link goes up
     with _ipr() as ipr:
         try:
-            ipr.link("set", index=_index(ipr, ifname), mtu=mtu, state="up")
+            ipr.link("set", index=_index(ipr, ifname), mtu=mtu, flags=IFF_UP, change=IFF_UP | IFF_MULTICAST)
         except NetlinkError as exc:
             raise NetconfError(exc.code, f"set {ifname} mtu {mtu} up: {exc}") from exc
 
@@ -66,6 +101,7 @@ def set_link_up(ifname: str, *, mtu: int) -> None:
 IPInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
 
 
+@off_loop
 def add_address(undo: UndoStack, ifname: str, interface: IPInterface) -> None:
     """Add `interface` (address/prefix) to `ifname`; undo removes it again."""
     args = {"ifname": ifname, "address": str(interface.ip), "prefixlen": interface.network.prefixlen}
@@ -84,6 +120,7 @@ def add_address(undo: UndoStack, ifname: str, interface: IPInterface) -> None:
 
 
 @undo_handler("address")
+@off_loop
 def _del_address(ifname: str, address: str, prefixlen: int) -> None:
     with _ipr() as ipr:
         found = ipr.link_lookup(ifname=ifname)
@@ -96,6 +133,7 @@ def _del_address(ifname: str, address: str, prefixlen: int) -> None:
                 raise
 
 
+@off_loop
 def remove_addresses(ifname: str, keep: set[str]) -> None:
     """Remove global addresses of `ifname` not in `keep` (reconnect got a new assignment)."""
     with _ipr() as ipr:
@@ -124,6 +162,7 @@ class RouteSpec:
         return f"ip -{self.version} route add {self.dst} dev {self.ifname}{table}"
 
 
+@off_loop
 def add_route(undo: UndoStack, spec: RouteSpec) -> None:
     net = ipaddress.ip_network(spec.dst)
     with _ipr() as ipr:
@@ -137,6 +176,7 @@ def add_route(undo: UndoStack, spec: RouteSpec) -> None:
 
 
 @undo_handler("route")
+@off_loop
 def _del_route(dst: str, ifname: str, table: int) -> None:
     net = ipaddress.ip_network(dst)
     with _ipr() as ipr:
@@ -207,6 +247,7 @@ class RuleSpec:
 _PROTO_NAMES = {socket.IPPROTO_TCP: "tcp", socket.IPPROTO_UDP: "udp"}
 
 
+@off_loop
 def add_rule(undo: UndoStack, spec: RuleSpec) -> None:
     with _ipr() as ipr:
         try:
@@ -217,6 +258,7 @@ def add_rule(undo: UndoStack, spec: RuleSpec) -> None:
 
 
 @undo_handler("rule")
+@off_loop
 def _del_rule(**args: Any) -> None:
     with _ipr() as ipr:
         try:
@@ -226,6 +268,7 @@ def _del_rule(**args: Any) -> None:
                 raise
 
 
+@off_loop
 def rules_at(priorities: range, version: int) -> list[int]:
     """Priorities in `priorities` that already carry a rule (a sign of another tunnel or a leftover)."""
     with _ipr() as ipr:

@@ -14,20 +14,22 @@ import ipaddress
 import re
 import shutil
 import subprocess
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
+from oxtunnel.policy import DESTINATION_RULES
 from runtimes.undo import UndoStack, undo_handler
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
 FAMILY_WORD = {4: "ip", 6: "ip6"}
 
-# Refused destinations by default (the core's destination policy has the same defaults).
-DEFAULT_BLOCKED = (
-    "127.0.0.0/8", "169.254.0.0/16", "0.0.0.0/8", "224.0.0.0/4",
-    "::1/128", "fe80::/10", "ff00::/8", "fd00:ec2::254/128",
-)
+
+def blocked_networks(allowed: Iterable[str] = ()) -> tuple[IPNetwork, ...]:
+    """The core's destination policy (oxtunnel.policy) as networks, minus the rule names allowed."""
+    lifted = set(allowed)
+    return tuple(ipaddress.ip_network(net) for name, nets in DESTINATION_RULES if name not in lifted
+                 for net in nets)
 
 
 class NftError(RuntimeError):
@@ -42,7 +44,7 @@ class NatPlan:
     interface: str
     pools: tuple[IPNetwork, ...]
     masquerade: bool = True
-    blocked_destinations: tuple[IPNetwork, ...] = tuple(ipaddress.ip_network(p) for p in DEFAULT_BLOCKED)
+    blocked_destinations: tuple[IPNetwork, ...] = field(default_factory=blocked_networks)
     client_to_client: bool = False
 
     def __post_init__(self) -> None:

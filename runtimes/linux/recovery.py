@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 # imported for their undo handlers: every kind a state file can name must be registered here
@@ -11,11 +12,16 @@ from runtimes.undo import UndoStack, process_alive
 
 log = logging.getLogger(__name__)
 
-STATE_FILE = "undo.json"
+STATE_GLOB = "undo-*.json"  # undo-1-base.json, undo-2-net.json, …: replayed highest number first
 
 
 class StillRunning(RuntimeError):
     """The process that owns the state is alive: ask it to stop instead."""
+
+
+def state_file(instance_dir: Path, order: int, name: str) -> Path:
+    """The state file of one undo stack; stacks with a higher `order` are undone first."""
+    return instance_dir / f"undo-{order}-{name}.json"
 
 
 def recover(instance_dir: Path) -> list[str] | None:
@@ -23,14 +29,18 @@ def recover(instance_dir: Path) -> list[str] | None:
 
     Returns the list of steps that failed (empty = clean). Raises StillRunning if the owner lives.
     """
-    state = instance_dir / STATE_FILE
-    if not state.exists():
+    files = sorted(instance_dir.glob(STATE_GLOB), reverse=True) if instance_dir.is_dir() else []
+    if not files:
         return None
-    stack, pid = UndoStack.load(state)
-    if pid is not None and process_alive(pid) and _same_process_kind(pid):
-        raise StillRunning(f"process {pid} still owns {instance_dir}")
-    log.warning("cleaning up after a process that did not exit cleanly (%d steps)", len(stack))
-    return stack.unwind()
+    stacks = [UndoStack.load(f) for f in files]
+    for _, pid in stacks:
+        if pid is not None and pid != os.getpid() and process_alive(pid) and _same_process_kind(pid):
+            raise StillRunning(f"process {pid} still owns {instance_dir}")
+    errors: list[str] = []
+    for stack, _ in stacks:
+        log.warning("cleaning up after a process that did not exit cleanly (%d steps)", len(stack))
+        errors += stack.unwind()
+    return errors
 
 
 def _same_process_kind(pid: int) -> bool:

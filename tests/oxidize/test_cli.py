@@ -12,7 +12,7 @@ import pytest
 
 from oxidize import cli, config, keys
 
-COMMANDS = ["down", "status", "keygen", "pubkey", "genconfig"]
+COMMANDS = ["server", "up", "down", "status", "keygen", "pubkey", "genconfig"]
 
 
 def oxidize(*argv: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -40,6 +40,14 @@ def test_keygen_then_pubkey_from_file_and_stdin(tmp_path: Path) -> None:
     again = oxidize("keygen", str(key))
     assert again.returncode == 2 and "exists; use --force" in again.stderr
     assert oxidize("keygen", "--force", str(key)).stdout.strip() != public
+
+
+def test_bad_config_exits_2_naming_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "server.toml"
+    path.write_text('[server]\nprivate_key_file = "k"\nmtu = 100\n')
+    out = oxidize("server", "-c", str(path))
+    assert out.returncode == 2
+    assert "server.mtu: must be between 1280 and 9000, got 100" in out.stderr
 
 
 def test_genconfig_adds_peer_and_writes_client_config(tmp_path: Path) -> None:

@@ -56,3 +56,15 @@ def test_state_file_mirrors_stack_and_reloads(tmp_path: Path) -> None:
 def test_process_alive() -> None:
     assert undo.process_alive(os.getpid())
     assert not undo.process_alive(2**22 + 12345)
+
+
+def test_local_actions_run_but_are_never_persisted(tmp_path: Path) -> None:
+    LOG.clear()
+    state = tmp_path / "undo.json"
+    stack = UndoStack(state)
+    stack.push_local(lambda: LOG.append("fd"), "close fd")
+    assert not state.exists()
+    stack.push("test_record", name="rule")
+    again, _ = UndoStack.load(state)
+    assert [a.kind for a in again.actions] == ["test_record"]
+    assert stack.unwind() == [] and LOG == ["rule", "fd"]

@@ -25,7 +25,10 @@ def test_ruleset_dual_stack() -> None:
     assert 'iifname "oxs0" oifname "oxs0" counter drop' in lines
     assert 'ip saddr 10.77.0.0/24 oifname != "oxs0" masquerade' in lines
     assert 'ip6 saddr fd77:6f78::/64 oifname != "oxs0" masquerade' in lines
-    assert any(line.startswith('iifname "oxs0" ip daddr { 127.0.0.0/8, 169.254.0.0/16') for line in lines)
+    blocked4 = next(line for line in lines if line.startswith('iifname "oxs0" ip daddr {'))
+    assert "127.0.0.0/8" in blocked4 and "169.254.0.0/16" in blocked4 and "169.254.169.254/32" in blocked4
+    blocked6 = next(line for line in lines if line.startswith('iifname "oxs0" ip6 daddr {'))
+    assert "fe80::/10" in blocked6 and "::1/128" in blocked6
     assert "type nat hook postrouting priority srcnat; policy accept;" in lines
 
 
@@ -40,6 +43,12 @@ def test_ruleset_ipv4_only_drops_ipv6_from_tunnel_and_no_nat_option() -> None:
 def test_table_name_validated(name: str) -> None:
     with pytest.raises(ValueError, match="table name"):
         NatPlan(name, "oxs0", (POOL4,))
+
+
+def test_allowed_destination_classes_are_lifted() -> None:
+    kept = nft.blocked_networks({"link_local", "loopback"})
+    assert ipaddress.ip_network("fe80::/10") not in kept and ipaddress.ip_network("127.0.0.0/8") not in kept
+    assert ipaddress.ip_network("169.254.169.254/32") in kept  # metadata is its own class
 
 
 def test_interface_name_cannot_break_quoting() -> None:
