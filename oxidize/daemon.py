@@ -75,11 +75,15 @@ class Instance:
             self.dir.rmdir()
 
 
+# Unix time of monotonic 0, fixed once: the same core timestamp always maps to the same wall time
+_WALL_OFFSET = time.time() - time.monotonic()
+
+
 def wall_time(monotonic_value: float | None) -> float | None:
     """A core timestamp (monotonic `now`) as Unix time, None for "never"."""
     if monotonic_value is None or monotonic_value == float("-inf"):
         return None
-    return time.time() - (time.monotonic() - monotonic_value)
+    return round(monotonic_value + _WALL_OFFSET, 6)
 
 
 def _endpoint_text(addr: PeerAddress | None) -> str | None:

@@ -152,6 +152,19 @@ def leftovers(ns: str) -> dict[str, str]:
     }
 
 
+def settled(ns: str) -> dict[str, str]:
+    """A snapshot once the veths have carrier and their link-local routes (two equal readings)."""
+    previous: dict[str, str] = {}
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        now = leftovers(ns)
+        if now == previous and "NO-CARRIER" not in now["links"]:
+            return now
+        previous = now
+        time.sleep(0.2)
+    raise AssertionError(f"{ns}: links did not settle")
+
+
 def assert_same(before: dict[str, str], after: dict[str, str]) -> None:
     diffs = []
     for key in before:
@@ -163,7 +176,7 @@ def assert_same(before: dict[str, str], after: dict[str, str]) -> None:
 
 def test_tunnel_end_to_end_and_nothing_left_behind(lab: Lab) -> None:
     server_toml, client_toml = configure(lab)
-    before = {ns: leftovers(ns) for ns in (lab.srv, lab.cli)}
+    before = {ns: settled(ns) for ns in (lab.srv, lab.cli)}
 
     server = lab.start(lab.srv, "server", "-c", str(server_toml), log="server.log")
     control = lab.dir / "run" / f"oxs0@{lab.srv}" / "control.sock"
@@ -210,9 +223,9 @@ def test_tunnel_end_to_end_and_nothing_left_behind(lab: Lab) -> None:
 
 def test_failed_start_leaves_nothing(lab: Lab) -> None:
     server_toml, _ = configure(lab)
-    before = leftovers(lab.srv)
+    before = settled(lab.srv)
     ns_exec(lab.srv, "nft", "add", "table", "inet", "oxr_test")  # the step after TUN and sysctls fails
-    before_with_table = leftovers(lab.srv)
+    before_with_table = settled(lab.srv)
     server = lab.start(lab.srv, "server", "-c", str(server_toml), log="server.log")
     assert server.wait(timeout=20) == 1
     assert "already exists" in lab.log("server.log")
