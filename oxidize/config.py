@@ -72,6 +72,8 @@ SERVER_KEYS: tuple[Key, ...] = (
     Key("server.client_to_client", v.Boolean(), False, "forward traffic between clients"),
     Key("server.metrics", v.Optional(v.Endpoint(9851, need_ip=True), ""), "127.0.0.1:9851",
         "Prometheus `/metrics` listener; `\"\"` = off"),
+    Key("server.udp_offload", v.Boolean(), True,
+        "UDP GSO/GRO batching (one syscall per up to 64 datagrams); off: one datagram per syscall"),
     Key("server.state_dir", v.FilePath(), "/run/oxidize", "control socket, pid and undo state"),
 )
 PEER_KEYS: tuple[Key, ...] = (
@@ -110,6 +112,8 @@ CLIENT_KEYS: tuple[Key, ...] = (
     Key("client.rule_priority", v.Integer(1, 32000), 31000, "first `ip rule` priority used (101 in a row)"),
     Key("client.reconnect_min", v.Number(0.1, 60), 1.0, "first reconnect delay (s), doubled each attempt"),
     Key("client.reconnect_max", v.Number(1, 3600), 30.0, "longest reconnect delay (s)"),
+    Key("client.udp_offload", v.Boolean(), True,
+        "UDP GSO/GRO batching (one syscall per up to 64 datagrams); off: one datagram per syscall"),
     Key("client.state_dir", v.FilePath(), "/run/oxidize", "control socket, pid and undo state"),
 )
 
@@ -141,6 +145,7 @@ class ServerSettings:
     nftables_table: str
     client_to_client: bool
     metrics: v.HostPort | None
+    udp_offload: bool
     state_dir: Path
     peers: tuple[Peer, ...]
 
@@ -171,6 +176,7 @@ class ClientSettings:
     rule_priority: int
     reconnect_min: float
     reconnect_max: float
+    udp_offload: bool
     state_dir: Path
 
 

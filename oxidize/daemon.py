@@ -193,6 +193,7 @@ def run_server(settings: ServerSettings) -> int:
             nat=settings.nat, nftables_table=settings.nftables_table,
             client_to_client=settings.client_to_client,
             allow_destinations=frozenset(settings.allow_destinations),
+            udp_gso=settings.udp_offload, udp_gro=settings.udp_offload,
         )
         forwarder = ServerForwarder(endpoint, options, undo)
         try:
@@ -346,6 +347,7 @@ def run_client(settings: ClientSettings) -> int:
             dns_backup=instance.dir / "resolv.conf.backup", fwmark=settings.fwmark, table=settings.table,
             rule_priority=settings.rule_priority, reconnect_min=settings.reconnect_min,
             reconnect_max=settings.reconnect_max, relay_hosts=(endpoint.host,),
+            udp_offload=settings.udp_offload,
         )
         tunnel = ClientTunnel(lambda: ClientSession(config, rng=os.urandom), options, undo, net_undo)
         try:

@@ -62,6 +62,7 @@ class ClientOptions:
     reconnect_min: float = 1.0
     reconnect_max: float = 30.0
     relay_hosts: tuple[str, ...] = field(default_factory=tuple)
+    udp_offload: bool = True
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ class ClientTunnel:
         self.device = device
         self.undo.push_local(device.close, f"remove TUN {device.name}")
         netconf.set_link_up(device.name, mtu=device.mtu)
-        bind = UdpBind("::", 0, fwmark=opts.fwmark)
+        bind = UdpBind("::", 0, fwmark=opts.fwmark, gso=opts.udp_offload, gro=opts.udp_offload)
         self.bind = bind
         self.undo.push_local(bind.close, "close the tunnel socket")
         if opts.mode != "split":
