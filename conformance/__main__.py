@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tomllib
 from pathlib import Path
 
 from rich.console import Console
@@ -50,6 +51,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.target:
         parser.error("--target FILE.toml is required (or --list)")
+    labs = [path for path in args.target if lab_spec(path) is not None]
+    if labs:
+        if len(args.target) != 1:
+            parser.error(
+                "a [lab] target runs on its own (it builds namespaces and re-runs the suite in them)"
+            )
+        return _run_lab(console, Path(labs[0]), args)
     try:
         targets: list[Target] = [load_target(path) for path in args.target]
     except TargetError as exc:
@@ -74,6 +82,51 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"reports: {json_path} {md_path}", highlight=False)
     must_failed = [r for r in results if r.level == Level.MUST and r.status == Status.FAIL]
     return 1 if must_failed else 0
+
+
+def lab_spec(path: str) -> dict[str, object] | None:
+    """The ``[lab]`` table of a target file, if it is a lab target (see ``conformance/lab.py``)."""
+    try:
+        data = tomllib.loads(Path(path).read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return None  # load_target reports it properly
+    lab = data.get("lab")
+    return lab if isinstance(lab, dict) else None
+
+
+def _run_lab(console: Console, path: Path, args: argparse.Namespace) -> int:
+    from conformance import lab
+
+    spec = lab_spec(str(path)) or {}
+    unknown = set(spec) - {"implementation", "transports"}
+    if unknown or spec.get("implementation", "oxidize") != "oxidize":
+        console.print(
+            f'[bold red]bad target:[/] {path}: lab: only implementation = "oxidize" and '
+            f"transports are understood (got {sorted(spec)})",
+            highlight=False,
+        )
+        return 2
+    transports = spec.get("transports", ["udp", "tcp", "quic"])
+    if not isinstance(transports, list) or not set(transports) <= set(TRANSPORTS):
+        console.print(f"[bold red]bad target:[/] {path}: lab.transports: a list drawn from {TRANSPORTS}")
+        return 2
+    extra = [a for item in (("--only", args.only),) if item[1] for a in item]
+    extra += [a for t in (args.transport or []) for a in ("--transport", t)]
+    try:
+        with lab.our_server(transports) as server:
+            console.print(
+                f"lab {server.lab.suffix}: oxidize server up ({', '.join(server.transports)}); "
+                f"running the suite in {server.lab.peer}",
+                highlight=False,
+            )
+            status = lab.run_suite_in_peer(server, args.report_dir, extra)
+            if not server.alive():
+                console.print(f"[bold red]the server died during the run:[/] {server.log_tail()}")
+                status = 1
+            return status
+    except lab.LabError as exc:
+        console.print(f"[bold red]lab:[/] {exc}", highlight=False)
+        return 2
 
 
 if __name__ == "__main__":
