@@ -153,6 +153,7 @@ class OxidizeServer:
         default_factory=lambda: (hs.random_private_key(), hs.random_private_key())
     )
     server_key: bytes = field(default_factory=hs.random_private_key)
+    extra_config: dict[str, str] = field(default_factory=dict)  # raw TOML values for [server] (tests)
     proc: subprocess.Popen[bytes] | None = None
 
     def _write_key(self, name: str, key: bytes) -> Path:
@@ -175,6 +176,7 @@ class OxidizeServer:
         ]
         for transport in self.transports:
             lines += [f'{key} = "{value}"' for key, value in TRANSPORT_KEYS[transport].items()]
+        lines += [f"{key} = {value}" for key, value in self.extra_config.items()]
         for i, key in enumerate(self.client_keys):
             lines += [
                 "",
@@ -283,13 +285,17 @@ class OxidizeServer:
 
 
 @contextlib.contextmanager
-def our_server(transports: Sequence[str] = ("udp",), workdir: Path | None = None) -> Iterator[OxidizeServer]:
+def our_server(
+    transports: Sequence[str] = ("udp",),
+    workdir: Path | None = None,
+    extra_config: dict[str, str] | None = None,
+) -> Iterator[OxidizeServer]:
     """Lab up, ``oxidize server`` running; everything torn down afterwards, even on errors."""
     lab = Lab()
     owned = workdir is None
     work = workdir or Path(tempfile.mkdtemp(prefix="oxc-lab-"))
     offered = tuple(t for t in transports if t in TRANSPORT_KEYS)
-    server = OxidizeServer(lab, work, offered)
+    server = OxidizeServer(lab, work, offered, extra_config=dict(extra_config or {}))
     try:
         lab.up()
         server.start()

@@ -61,3 +61,18 @@ def test_the_lab_exercised_the_observer_and_the_flood(lab_report: dict[str, obje
     rows = {(r["id"], r["transport"]): r for r in lab_report["results"]}  # type: ignore[union-attr]
     for cid in ("HS-001", "DATA-001", "FWD-001", "FWD-002", "FWD-003", "FWD-004", "DOS-001", "DOS-002"):
         assert rows[(cid, "udp")]["status"] == "pass", (cid, rows[(cid, "udp")]["reason"])
+
+
+def test_a_server_configured_with_holes_is_caught(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The lab can see what it claims to: lifting the destination policy must turn FWD-004/005 red."""
+    if os.geteuid() != 0 or _oxidize_server_exists():
+        pytest.skip("needs root and `oxidize server`")
+    from conformance import lab
+
+    reports = tmp_path_factory.mktemp("holes")
+    holes = {"allow_destinations": '["loopback", "metadata", "link_local"]'}
+    with lab.our_server(("udp",), extra_config=holes) as server:
+        lab.run_suite_in_peer(server, reports, ["--quiet", "--only", "FWD-004,FWD-005", "--transport", "udp"])
+    rows = {r["id"]: r for r in json.loads((reports / "latest.json").read_text())["results"]}
+    assert rows["FWD-004"]["status"] == "fail", rows["FWD-004"]["reason"]
+    assert rows["FWD-005"]["status"] == "fail", rows["FWD-005"]["reason"]
