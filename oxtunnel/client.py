@@ -30,7 +30,7 @@ from oxtunnel.events import (
 )
 from oxtunnel.keypair import Keypair
 from oxtunnel.noise import IKPrefix, Initiator, dh, public_bytes
-from oxtunnel.session import INF, Context, PeerSession, is_handshake, receive_envelope_datagram
+from oxtunnel.session import INF, Context, PeerSession, receive_all
 from oxtunnel.trace import DropReason, Trace
 from oxtunnel.types import PeerAddress, SessionStatus
 
@@ -126,13 +126,7 @@ class ClientSession(PeerSession):
         self.receive_datagrams(((data, addr),), now)
 
     def receive_datagrams(self, items: Sequence[tuple[bytes, PeerAddress]], now: float) -> None:
-        ctx = self.ctx
-        for data, addr in items:
-            if is_handshake(data):
-                self._receive_handshake(data, addr, now)
-            else:
-                receive_envelope_datagram(ctx, data, addr, now)
-        ctx.deliver(now)
+        receive_all(self.ctx, items, now, self._receive_handshake)
 
     def send_packet(self, ip_packet: bytes, now: float) -> None:
         self.send_packets((ip_packet,), now)

@@ -55,8 +55,9 @@ class ReplayWindow:
         last = self._last
         if counter > last:
             current = last >> WORD_SHIFT
-            for i in range(current + 1, current + min(block - current, RING_WORDS) + 1):
-                ring[i & RING_MASK] = 0
+            if block != current:  # entering new words: clear them (at most the whole ring)
+                for i in range(current + 1, current + min(block - current, RING_WORDS) + 1):
+                    ring[i & RING_MASK] = 0
             self._last = counter
         elif last - counter >= WINDOW_SIZE:
             return False

@@ -52,27 +52,34 @@ TERMINATION_TO_WIRE[TerminationReason.ADDRESS_POOL_EXHAUSTED] = int(wire.Disconn
 # DecodeError.field of the envelope prefix -> drop reason (anything else is MALFORMED)
 _PREFIX_FIELD_REASON = {"flags": DropReason.BAD_FLAGS, "counter": DropReason.SEQUENCE_MISMATCH}
 _UNPACK = wire.unpack_envelope_prefix
+_HANDSHAKE_FLAG = bytes([wire.HANDSHAKE_FLAGS])
 
 
-def receive_envelope_datagram(ctx: Context, data: bytes, addr: PeerAddress, now: float) -> PeerSession | None:
-    """Frame-check an envelope, find its keypair by receiver index, and let the session open it."""
-    try:
-        flags, index, counter = _UNPACK(data)
-    except wire.DecodeError as exc:
-        ctx.trace.drop(now, _PREFIX_FIELD_REASON.get(exc.field, DropReason.MALFORMED), addr, str(exc))
-        return None
-    entry = ctx.by_index.get(index)
-    if entry is None:
-        ctx.trace.drop(now, DropReason.UNKNOWN_RECEIVER_INDEX, addr, f"index {index}")
-        return None
-    session = entry[0]
-    session.receive_envelope(data, addr, entry[1], flags, counter, now)
-    return session
-
-
-def is_handshake(data: bytes) -> bool:
-    """Handshake messages carry CONTROL alone; their codecs check the rest."""
-    return len(data) > wire.HEADER_SIZE and data[2] == wire.HANDSHAKE_FLAGS
+def receive_all(
+    ctx: Context,
+    items: Sequence[tuple[bytes, PeerAddress]],
+    now: float,
+    handshake: Callable[[bytes, PeerAddress, float], None],
+) -> None:
+    """The receive loop of both roles: handshake messages to ``handshake``; envelopes frame-checked by the
+    generated helper, routed by receiver index to their session; then one PacketsReceived per session."""
+    by_index = ctx.by_index
+    unpack = _UNPACK
+    for data, addr in items:
+        if data[2:3] == _HANDSHAKE_FLAG and len(data) > wire.HEADER_SIZE:
+            handshake(data, addr, now)
+            continue
+        try:
+            flags, index, counter = unpack(data)
+        except wire.DecodeError as exc:
+            ctx.trace.drop(now, _PREFIX_FIELD_REASON.get(exc.field, DropReason.MALFORMED), addr, str(exc))
+            continue
+        entry = by_index.get(index)
+        if entry is None:
+            ctx.trace.drop(now, DropReason.UNKNOWN_RECEIVER_INDEX, addr, f"index {index}")
+            continue
+        entry[0].receive_envelope(data, addr, entry[1], flags, counter, now)
+    ctx.deliver(now)
 
 
 class Context:
