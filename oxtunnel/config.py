@@ -110,9 +110,10 @@ class ClientConfig:
     """Seconds since the Unix epoch for the TAI64N handshake timestamp (the runtime passes time.time)."""
     ciphers: tuple[C.Cipher, ...] = (C.Cipher.CHACHA20_POLY1305, C.Cipher.AES_256_GCM)
     """Ciphers the client supports, in order of preference: the first is sent as preferred."""
-    compression: bool = False
-    """Ask for LZ4 compression. Off by default: compressing before encrypting leaks plaintext length
-    (VORACLE); only enable it for traffic that carries no secrets an attacker can influence."""
+    compression: bool | None = None
+    """Ask for LZ4 compression. None (default): only together with ``request_plaintext``, i.e. off
+    whenever traffic is encrypted. True: also with encryption — compressing before encrypting leaks
+    plaintext length (VORACLE), so only for traffic with no secrets an attacker can influence."""
     batching: bool = True
     """Ask for batches of small packets."""
     request_plaintext: bool = False

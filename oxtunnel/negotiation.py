@@ -33,8 +33,11 @@ def ciphers_in(mask: int) -> list[int]:
     return [cipher for cipher, bit in CIPHER_BITS.items() if mask & bit]
 
 
-def client_features(*, compression: bool, batching: bool, plaintext: bool, ipv6: bool) -> int:
-    """The features bitmask a client sends, from its config switches."""
+def client_features(*, compression: bool | None, batching: bool, plaintext: bool, ipv6: bool) -> int:
+    """The features bitmask a client sends, from its config switches (compression None: only with
+    plaintext, i.e. never compress-then-encrypt unless asked to explicitly)."""
+    if compression is None:
+        compression = plaintext
     table = ((compression, F.COMPRESSION), (batching, F.BATCHING), (plaintext, F.PLAINTEXT), (ipv6, F.IPV6))
     return sum(int(bit) for wanted, bit in table if wanted)
 
@@ -53,9 +56,16 @@ def choose_cipher(supported_mask: int, preferred: int, server_ciphers: Sequence[
 
 
 def grant_features(requested: int, *, compression: bool, batching: bool, plaintext: bool, ipv6: bool) -> int:
-    """The subset of ``requested`` the server's policy allows."""
+    """The subset of ``requested`` the server's policy allows.
+
+    A client that asks for plaintext *and* compression wants compression without encryption: when
+    plaintext is refused, compression is refused too (compress-then-encrypt leaks lengths: VORACLE).
+    """
     allowed = client_features(compression=compression, batching=batching, plaintext=plaintext, ipv6=ipv6)
-    return requested & allowed
+    granted = requested & allowed
+    if requested & F.PLAINTEXT and not granted & F.PLAINTEXT:
+        granted &= ~F.COMPRESSION
+    return int(granted)
 
 
 def grant_is_acceptable(

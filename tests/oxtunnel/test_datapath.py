@@ -109,3 +109,19 @@ def test_compression_end_to_end_is_opt_in() -> None:
     refused = make_pair(client_kw={"compression": True}, server_kw={"allow_compression": False})
     assert refused.client.parameters is not None
     assert not refused.client.parameters.features & C.Features.COMPRESSION
+
+
+def test_compression_default_follows_plaintext_mode() -> None:
+    plain = make_pair(client_kw={"request_plaintext": True}, server_kw={"allow_plaintext": True})
+    assert plain.client.parameters is not None
+    features = plain.client.parameters.features
+    assert features & C.Features.COMPRESSION and features & C.Features.PLAINTEXT
+    # plaintext refused: compression (asked only for plaintext mode) is refused with it
+    refused = make_pair(client_kw={"request_plaintext": True})
+    assert refused.client.parameters is not None
+    assert not refused.client.parameters.features & (C.Features.COMPRESSION | C.Features.PLAINTEXT)
+    explicit = make_pair(
+        client_kw={"compression": False, "request_plaintext": True}, server_kw={"allow_plaintext": True}
+    )
+    assert explicit.client.parameters is not None
+    assert not explicit.client.parameters.features & C.Features.COMPRESSION

@@ -363,3 +363,42 @@ def test_confidential_transport_carries_authenticated_plaintext() -> None:
     pair.flush()
     assert not pair.to_server[-1][2] & C.Flags.ENCRYPTED
     assert len(_received(pair.server_events)) == 1
+
+
+_FUZZ_PAIR = make_pair(server_kw={"load_threshold": 5.0})
+_FUZZ_SAMPLES = list(_FUZZ_PAIR.to_server) + list(_FUZZ_PAIR.to_client)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=200),
+        st.builds(
+            lambda tail, flags: b"OX" + bytes([flags]) + tail, st.binary(max_size=200), st.integers(0, 255)
+        ),
+        st.builds(
+            lambda i, cut, edits: _edit(_FUZZ_SAMPLES[i % len(_FUZZ_SAMPLES)], cut, edits),
+            st.integers(0, 100),
+            st.integers(0, 400),
+            st.lists(st.tuples(st.integers(0, 400), st.integers(0, 255)), max_size=4),
+        ),
+    )
+)
+def test_garbage_never_raises_and_never_breaks_the_session(data: bytes) -> None:
+    pair = _FUZZ_PAIR
+    for receiver, addr in ((pair.server, CLIENT_ADDR), (pair.client, SERVER_ADDR)):
+        drops = len(receiver.trace)
+        receiver.receive_datagram(data, addr, pair.now)
+        receiver.datagrams_to_send(pair.now)
+        while receiver.next_event() is not None:
+            pass
+        assert len(receiver.trace) == drops + 1  # every one of them is dropped, with a reason
+    assert pair.client.established and pair.server.status()
+
+
+def _edit(sample: bytes, cut: int, edits: list[tuple[int, int]]) -> bytes:
+    data = bytearray(sample[: max(1, cut)] if cut < len(sample) else sample)
+    for offset, value in edits:
+        if data:
+            data[offset % len(data)] = value
+    return bytes(data)
