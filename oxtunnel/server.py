@@ -35,7 +35,7 @@ from oxtunnel.events import (
     TerminationReason,
 )
 from oxtunnel.keypair import Keypair
-from oxtunnel.noise import IKPrefix, Responder, dh, public_bytes
+from oxtunnel.noise import IKPrefix, Responder, public_bytes
 from oxtunnel.policy import DestinationPolicy, destination_address, ip_version
 from oxtunnel.ratelimit import RateLimiter
 from oxtunnel.session import INF, Context, PeerSession, receive_all
@@ -226,6 +226,8 @@ class ServerEndpoint:
         for peer in config.peers:
             if peer.ipv4_address or peer.ipv6_address:
                 self.pool.reserve(bytes(peer.public_key), peer.ipv4_address, peer.ipv6_address)
+        self._dns = tuple(ipaddress.ip_address(a) for a in config.dns_servers)
+        self._routes_pushed = tuple(ipaddress.ip_network(r) for r in config.routes)
         self._handshake_limit = RateLimiter(config.handshake_rate, config.handshake_burst)
         self._load = RateLimiter(config.load_threshold, max(1.0, config.load_threshold), max_entries=1)
         own = [i for i in (self.pool.server_ipv4, self.pool.server_ipv6) if i is not None]
@@ -367,8 +369,8 @@ class ServerEndpoint:
         peer_config = self._peers.get(peer)
         if peer_config is None:
             raise hs.HandshakeError(DropReason.UNKNOWN_PEER, peer.hex()[:16])
-        if peer not in self._static_static:
-            self._static_static[peer] = dh(self._static, peer)
+        if peer not in self._static_static:  # only authorized keys are cached: bounded by the peers list
+            self._static_static[peer] = responder.static_static
         payload = hs.decode_init_payload(payload_bytes)
         last = self._timestamps.get(peer)
         if last is not None and payload.timestamp <= last:
@@ -424,8 +426,8 @@ class ServerEndpoint:
             keepalive_interval=config.keepalive_interval,
             ipv4=lease.ipv4 if lease else None,
             ipv6=lease.ipv6 if lease else None,
-            dns_servers=tuple(ipaddress.ip_address(a) for a in config.dns_servers),
-            routes=tuple(ipaddress.ip_network(r) for r in config.routes),
+            dns_servers=self._dns,
+            routes=self._routes_pushed,
         )
         if session is not None and session.parameters is not None:
             # a rekey keeps what was granted, including pushed updates

@@ -10,7 +10,8 @@ Everything runs in this one process on one core, so each figure is the CPU cost 
   server.receive_datagrams (frame checks, replay window, anti-spoofing, destination policy, rate limit)
   → PacketsReceived event.
 
-Each figure is the median of ``--runs`` runs.  Usage: ``.venv/bin/python scripts/bench_core.py [--json]``.
+Figures are per second of CPU time (time.process_time, so other load on a shared machine counts less),
+the median of ``--runs`` runs.  Usage: ``.venv/bin/python scripts/bench_core.py [--json]``.
 """
 
 from __future__ import annotations
@@ -74,13 +75,16 @@ def _server(
     return ServerEndpoint(config, rng=os.urandom)
 
 
-def _client(private: bytes, wall: Ticking, cipher: int = C.Cipher.CHACHA20_POLY1305) -> ClientSession:
+def _client(
+    private: bytes, wall: Ticking, cipher: int = C.Cipher.CHACHA20_POLY1305, batching: bool = True
+) -> ClientSession:
     config = ClientConfig(
         private_key=private,
         server_public_key=public_key(_key("server")),
         endpoint=SERVER,
         wall_clock=wall,
         ciphers=(C.Cipher(cipher),),
+        batching=batching,
     )
     return ClientSession(config, rng=os.urandom)
 
@@ -152,11 +156,11 @@ def bench_envelope(cipher: int, size: int, count: int) -> float:
     return count / (time.process_time() - start)
 
 
-def bench_session(cipher: int, size: int, count: int, batch: int = 64) -> float:
+def bench_session(cipher: int, size: int, count: int, batch: int = 64, batching: bool = True) -> float:
     wall = Ticking()
     private = _key("client")
     server = _server([private], wall, cipher)
-    client = _client(private, wall, cipher)
+    client = _client(private, wall, cipher, batching)
     _connect(client, server)
     assert client.parameters is not None and client.parameters.ipv4 is not None
     src = client.parameters.ipv4.ip.packed
@@ -202,6 +206,9 @@ def main() -> int:
             results[f"session path {name} {size} B /s"] = _median(
                 lambda c=cipher, s=size: bench_session(c, s, args.packets), args.runs
             )
+        results[f"session path {name} 64 B unbatched /s"] = _median(
+            lambda c=cipher: bench_session(c, 64, args.packets, batching=False), args.runs
+        )
     if args.json:
         print(json.dumps({"runs": args.runs, "results": results}, indent=2))
     else:

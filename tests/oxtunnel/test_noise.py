@@ -185,3 +185,13 @@ def test_long_protocol_name_is_hashed_and_prefix_validates_key() -> None:
     assert state.key is not None
     with pytest.raises(ValueError):
         state.copy()
+
+
+@pytest.mark.parametrize("key_size", [0, 1, 32, 64, 65, 200])
+def test_hmac_blake2s_matches_the_standard_library(key_size: int) -> None:
+    import hmac
+
+    key = bytes(range(key_size % 256)) * (key_size // 256 + 1)
+    key = key[:key_size]
+    for data in (b"", b"x", bytes(1000)):
+        assert noise.hmac_blake2s(key, data) == hmac.new(key, data, hashlib.blake2s).digest()
