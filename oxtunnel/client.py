@@ -21,7 +21,6 @@ from oxtunnel.crypto import Rng, next_tai64n
 from oxtunnel.datapath import DataPath
 from oxtunnel.events import (
     ConfigUpdated,
-    Event,
     HandshakeCompleted,
     ProbeAcknowledged,
     RekeyCompleted,
@@ -30,8 +29,8 @@ from oxtunnel.events import (
 )
 from oxtunnel.keypair import Keypair
 from oxtunnel.noise import IKPrefix, Initiator, dh, public_bytes
-from oxtunnel.session import INF, Context, PeerSession, receive_all
-from oxtunnel.trace import DropReason, Trace
+from oxtunnel.session import INF, Context, EndpointAPI, PeerSession
+from oxtunnel.trace import DropReason
 from oxtunnel.types import PeerAddress, SessionStatus
 
 CT = wire.ControlType
@@ -39,7 +38,7 @@ MAX_PENDING_PROBES = 64
 F = wire.Features
 
 
-class ClientSession(PeerSession):
+class ClientSession(PeerSession, EndpointAPI):
     """One client connected to one server. See docs/architecture.md for the API contract."""
 
     def __init__(self, config: ClientConfig, *, rng: Rng) -> None:
@@ -76,10 +75,6 @@ class ClientSession(PeerSession):
         self.closed = True  # until connect()
 
     # -- API -----------------------------------------------------------------------------------------
-
-    @property
-    def trace(self) -> Trace:
-        return self.ctx.trace
 
     @property
     def active(self) -> bool:
@@ -122,18 +117,13 @@ class ClientSession(PeerSession):
             self._probes[counter] = now
         return counter
 
-    def receive_datagram(self, data: bytes, addr: PeerAddress, now: float) -> None:
-        self.receive_datagrams(((data, addr),), now)
-
-    def receive_datagrams(self, items: Sequence[tuple[bytes, PeerAddress]], now: float) -> None:
-        receive_all(self.ctx, items, now, self._receive_handshake)
-
-    def send_packet(self, ip_packet: bytes, now: float) -> None:
-        self.send_packets((ip_packet,), now)
-
     def send_packets(self, packets: Sequence[bytes], now: float) -> None:
         if not self._connecting:
-            raise RuntimeError("send_packets() before connect() or after the session ended")
+            # not an error: the session may have ended (DISCONNECT, timeout) while the runtime read these
+            self.ctx.trace.drop(
+                now, DropReason.NO_SESSION, None, f"{len(packets)} packet(s), session not active"
+            )
+            return
         super().send_packets(packets, now)
 
     def handle_timer(self, now: float) -> None:
@@ -142,14 +132,6 @@ class ClientSession(PeerSession):
 
     def get_timer(self) -> float | None:
         return None if self.wake_at == INF else self.wake_at
-
-    def datagrams_to_send(self, now: float) -> list[tuple[bytes, PeerAddress]]:
-        out = self.ctx.out
-        self.ctx.out = []
-        return out
-
-    def next_event(self) -> Event | None:
-        return self.ctx.events.popleft() if self.ctx.events else None
 
     def close(self, now: float) -> None:
         """End the session with an authenticated DISCONNECT (when a keypair exists)."""

@@ -28,7 +28,6 @@ from oxtunnel.datapath import DataPath
 from oxtunnel.events import (
     ConfigAcknowledged,
     EndpointChanged,
-    Event,
     HandshakeCompleted,
     RekeyCompleted,
     SessionParameters,
@@ -38,8 +37,8 @@ from oxtunnel.keypair import Keypair
 from oxtunnel.noise import IKPrefix, Responder, public_bytes
 from oxtunnel.policy import DestinationPolicy, destination_address, ip_version
 from oxtunnel.ratelimit import RateLimiter
-from oxtunnel.session import INF, Context, PeerSession, receive_all
-from oxtunnel.trace import DropReason, Trace
+from oxtunnel.session import INF, Context, EndpointAPI, PeerSession
+from oxtunnel.trace import DropReason
 from oxtunnel.types import PeerAddress, SessionStatus
 
 CT = wire.ControlType
@@ -201,7 +200,7 @@ class ServerPeer(PeerSession):
         self.server.session_ended(self)
 
 
-class ServerEndpoint:
+class ServerEndpoint(EndpointAPI):
     """Owns every session of one server key. See docs/architecture.md for the API contract."""
 
     def __init__(self, config: ServerConfig, *, rng: Rng) -> None:
@@ -241,19 +240,6 @@ class ServerEndpoint:
         self.refusal = self._policy.refusal
 
     # -- API -----------------------------------------------------------------------------------------
-
-    @property
-    def trace(self) -> Trace:
-        return self.ctx.trace
-
-    def receive_datagram(self, data: bytes, addr: PeerAddress, now: float) -> None:
-        self.receive_datagrams(((data, addr),), now)
-
-    def receive_datagrams(self, items: Sequence[tuple[bytes, PeerAddress]], now: float) -> None:
-        receive_all(self.ctx, items, now, self._receive_handshake)
-
-    def send_packet(self, ip_packet: bytes, now: float) -> None:
-        self.send_packets((ip_packet,), now)
 
     def send_packets(self, packets: Sequence[bytes], now: float) -> None:
         """Route inner packets (from the server's TUN) to the sessions owning their destinations."""
@@ -295,14 +281,6 @@ class ServerEndpoint:
         while heap and (heap[0][2].closed or heap[0][2].wake_at != heap[0][0]):
             heapq.heappop(heap)
         return heap[0][0] if heap else None
-
-    def datagrams_to_send(self, now: float) -> list[tuple[bytes, PeerAddress]]:
-        out = self.ctx.out
-        self.ctx.out = []
-        return out
-
-    def next_event(self) -> Event | None:
-        return self.ctx.events.popleft() if self.ctx.events else None
 
     def close(self, now: float) -> None:
         """Shut down: an authenticated DISCONNECT(shutdown) to every client."""

@@ -82,6 +82,41 @@ def receive_all(
     ctx.deliver(now)
 
 
+class EndpointAPI:
+    """The part of the sans-IO API both roles share (docs/architecture.md); needs ``ctx`` and
+    ``_receive_handshake`` from the role and ``send_packets`` for the single-packet form."""
+
+    ctx: Context
+
+    @property
+    def trace(self) -> Trace:
+        return self.ctx.trace
+
+    def receive_datagram(self, data: bytes, addr: PeerAddress, now: float) -> None:
+        self.receive_datagrams(((data, addr),), now)
+
+    def receive_datagrams(self, items: Sequence[tuple[bytes, PeerAddress]], now: float) -> None:
+        receive_all(self.ctx, items, now, self._receive_handshake)
+
+    def send_packet(self, ip_packet: bytes, now: float) -> None:
+        self.send_packets((ip_packet,), now)
+
+    def send_packets(self, packets: Sequence[bytes], now: float) -> None:  # pragma: no cover - per role
+        raise NotImplementedError
+
+    def datagrams_to_send(self, now: float) -> list[tuple[bytes, PeerAddress]]:
+        """Everything queued since the last call (and clears the queue)."""
+        out = self.ctx.out
+        self.ctx.out = []
+        return out
+
+    def next_event(self) -> Event | None:
+        return self.ctx.events.popleft() if self.ctx.events else None
+
+    def _receive_handshake(self, data: bytes, addr: PeerAddress, now: float) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+
 class Context:
     """What every session of one endpoint shares: output queues, trace, index table, timer wake-ups."""
 
