@@ -180,16 +180,16 @@ def _remove_instance_dir(instance: Path) -> None:
 
 def cmd_server(args: argparse.Namespace) -> int:
     settings = config.load_server(Path(args.config))
-    from oxidize import daemon
+    from oxidize import server
 
-    return daemon.run_server(settings)
+    return server.run_server(settings)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
     settings = config.load_client(Path(args.config))
-    from oxidize import daemon
+    from oxidize import client
 
-    return daemon.run_client(settings)
+    return client.run_client(settings)
 
 
 # -- parser --------------------------------------------------------------------------------------------

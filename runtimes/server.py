@@ -54,7 +54,6 @@ class ServerForwarder:
         self.binds: list[DatagramBind] = []
         self.pump: Pump | None = None
         self.counters: Counter[str] = Counter()
-        self.handshakes: Counter[bytes] = Counter()
         self.started_at = time.time()
 
     # -- set-up ---------------------------------------------------------------------------------------
@@ -102,14 +101,12 @@ class ServerForwarder:
         if kind is HandshakeCompleted:
             assert isinstance(event, HandshakeCompleted)
             self.counters["handshakes_initial"] += 1
-            self.handshakes[event.peer] += 1
             p = event.parameters
             log.info("peer %s connected from %s (%s)", self.peer_name(event.peer), _where(event.endpoint),
                      ", ".join(str(a) for a in (p.ipv4, p.ipv6) if a is not None))
         elif kind is RekeyCompleted:
             assert isinstance(event, RekeyCompleted)
             self.counters["handshakes_rekey"] += 1
-            self.handshakes[event.peer] += 1
         elif kind is SessionTerminated:
             assert isinstance(event, SessionTerminated)
             self.counters[f"terminated_{event.reason.value}"] += 1
