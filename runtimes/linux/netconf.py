@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 FAMILY = {4: socket.AF_INET, 6: socket.AF_INET6}
 FIB_RULE_INVERT = 0x2
 IFF_UP = 0x1
+# TUN drops what the kernel queues beyond txqueuelen before we read it (default 500): a TCP burst
+# overflows that between two reads and every drop costs a retransmission, so queue more.
+TUN_TXQUEUELEN = 4096
 IFF_MULTICAST = 0x1000
 # errors that mean "the thing to remove is not there any more"
 _GONE = {errno.ENOENT, errno.ESRCH, errno.ENODEV, errno.EADDRNOTAVAIL}
@@ -85,15 +88,16 @@ def link_exists(ifname: str) -> bool:
 
 @off_loop
 def set_link_up(ifname: str, *, mtu: int) -> None:
-    """Set the MTU and bring the link up, as a WireGuard device is: no multicast, no IPv6 link-local
-    address (nothing the kernel would send on its own — router solicitations, MLD — enters the
-    tunnel, where the peer could only drop it). No undo: the device goes away as a whole."""
+    """Set the MTU and queue length and bring the link up, as a WireGuard device is: no multicast, no
+    IPv6 link-local address (nothing the kernel would send on its own — router solicitations, MLD —
+    enters the tunnel, where the peer could only drop it). No undo: the device goes away as a whole."""
     addr_gen_mode = Path(f"/proc/sys/net/ipv6/conf/{ifname}/addr_gen_mode")
     if addr_gen_mode.exists():
         addr_gen_mode.write_text("1\n")  # IN6_ADDR_GEN_MODE_NONE, effective before the link goes up
     with _ipr() as ipr:
         try:
-            ipr.link("set", index=_index(ipr, ifname), mtu=mtu, flags=IFF_UP, change=IFF_UP | IFF_MULTICAST)
+            ipr.link("set", index=_index(ipr, ifname), mtu=mtu, txqlen=TUN_TXQUEUELEN, flags=IFF_UP,
+                     change=IFF_UP | IFF_MULTICAST)
         except NetlinkError as exc:
             raise NetconfError(exc.code, f"set {ifname} mtu {mtu} up: {exc}") from exc
 
