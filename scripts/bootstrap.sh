@@ -8,7 +8,7 @@ cd "$here"
 VENV=${VENV:-$here/.venv}
 PY=${PYTHON:-python3}
 STAMP_DIR=$VENV/.stamps
-DEB_PACKAGES=(nftables iproute2 iperf3 iputils-ping tshark tcpdump wireguard-go wireguard-tools procps psmisc curl nodejs npm)
+DEB_PACKAGES=(nftables iproute2 iperf3 iputils-ping tshark tcpdump wireguard-go wireguard-tools procps psmisc curl ethtool nodejs npm)
 KSC_VERSION=0.11.0
 
 need_debs=()

@@ -128,7 +128,12 @@ class Middlebox:
         return found
 
     def packets(self) -> dict[str, int]:
-        return {name: value["packets"] for name, value in self.counters().items()}
+        """Packet counts by counter name, plus byte counts as `<name>_bytes`."""
+        found: dict[str, int] = {}
+        for name, value in self.counters().items():
+            found[name] = value["packets"]
+            found[f"{name}_bytes"] = value["bytes"]
+        return found
 
     def __enter__(self) -> Middlebox:
         self.install()

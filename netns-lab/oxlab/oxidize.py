@@ -155,13 +155,14 @@ class OxidizeLab:
         self.client = self.procs.start("oxidize-client", oxidize_argv("up", "-c", str(self.client_conf)),
                                        netns=self.topo.ns["client"])
         if not shell.wait_until(self._client_up, timeout=wait_s):
-            raise RuntimeError(f"oxidize up: no {TUN_NAME} with an address: {self.client.log_tail()}")
+            raise RuntimeError(f"oxidize up: not connected after {wait_s:.0f} s: {self.client.log_tail()}")
         return self.client
 
     def _client_up(self) -> bool:
+        """Connected per `oxidize status` (addresses come a moment before routes, rules and DNS)."""
         if self.client is None or not self.client.alive():
             raise RuntimeError(f"oxidize up exited: {self.client.log_tail() if self.client else ''}")
-        return self.tunnel_addresses().v4 is not None
+        return self.status("client").get("state") == "connected"
 
     def stop_client(self) -> int | None:
         if self.client is None:

@@ -218,6 +218,11 @@ class Topology:
     def _create_link(self, link: Link) -> None:
         shell.run(["ip", "link", "add", link.a_if, "netns", self.ns[link.a], "type", "veth",
                    "peer", "name", link.b_if, "netns", self.ns[link.b]])
+        for role, dev in ((link.a, link.a_if), (link.b, link.b_if)):
+            # A wire carries datagrams, not GSO super-packets: segment UDP before it leaves a host, as a
+            # NIC does, so the middlebox counts and drops individual datagrams (veth would pass a GSO
+            # skb of up to 64 datagrams through the middlebox as one packet).
+            self.run(role, ["ethtool", "-K", dev, "tx-udp-segmentation", "off"])
         self.ip(link.b, "link", "set", link.b_if, "up")
         for address in (link.b_v4, link.b_v6):
             self.ip(link.b, "addr", "add", address, "dev", link.b_if, *self._nodad(address))

@@ -32,7 +32,8 @@ def middlebox_delta(lab: Lab) -> Iterator[dict[str, int]]:
         grown.update(delta(before, lab.middlebox.packets()))
 
 
-def check_tunnelled(out: Outcome, grown: dict[str, int], min_tunnel_packets: int) -> None:
+def check_tunnelled(out: Outcome, grown: dict[str, int], min_tunnel_packets: int,
+                    min_bytes_from_server: int = 0) -> None:
     """Nothing reached the internet prefix in the clear; the tunnel port carried the traffic."""
     out.metric("middlebox_leak_packets", grown.get("leak_v4", 0) + grown.get("leak_v6", 0))
     to_server, from_server = grown.get("tunnel_to_server", 0), grown.get("tunnel_from_server", 0)
@@ -43,3 +44,8 @@ def check_tunnelled(out: Outcome, grown: dict[str, int], min_tunnel_packets: int
     out.check(f"the middlebox saw >= {min_tunnel_packets} tunnel datagrams each way",
               to_server >= min_tunnel_packets and from_server >= min_tunnel_packets,
               f"to_server={to_server} from_server={from_server}")
+    if min_bytes_from_server:
+        carried = grown.get("tunnel_from_server_bytes", 0)
+        out.metric("middlebox_tunnel_bytes_from_server", carried)
+        out.check(f"the tunnel datagrams from the server carried >= {min_bytes_from_server} bytes",
+                  carried >= min_bytes_from_server, carried)
