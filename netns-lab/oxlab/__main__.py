@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--seconds", type=int, default=5)
     bench.add_argument("--only", help="comma-separated setups: veth,oxtunnel,wireguard-go")
     bench.add_argument("--report-dir", type=Path, default=REPORT_DIR)
+    bench.add_argument("--segment-udp", action="store_true",
+                       help="segment UDP GSO super-packets at each veth as a NIC without USO does, as the "
+                            "lab scenarios do (default: veth defaults, GSO super-packets pass unsegmented)")
     clean = sub.add_parser("cleanup", help="remove namespaces and files a crashed run left (prefix oxl-)")
     clean.add_argument("--all", action="store_true", help="also those of runs whose process still lives")
     sub.add_parser("list", help="list the scenarios")
@@ -62,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     from oxlab.bench.runner import run_bench
 
     setups = [n.strip() for n in args.only.split(",")] if args.only else None
-    return run_bench(args.runs, args.seconds, setups, args.report_dir, console)
+    return run_bench(args.runs, args.seconds, setups, args.report_dir, console, segment_udp=args.segment_udp)
 
 
 if __name__ == "__main__":

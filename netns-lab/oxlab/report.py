@@ -87,7 +87,7 @@ def markdown(results: Sequence[ScenarioResult], meta: dict[str, Any], charts: li
         scalars = {k: v for k, v in r.metrics.items() if isinstance(v, int | float | str) or v is None}
         if scalars:
             lines += ["", "| metric | value |", "|---|---|"]
-            lines += [f"| {k} | {v} |" for k, v in scalars.items()]
+            lines += [f"| {k} | {str(v).strip().replace(chr(10), ' ⏎ ')} |" for k, v in scalars.items()]
     lines += [""] + [f"![{name}]({name})" for name in charts] + [""]
     return "\n".join(lines)
 

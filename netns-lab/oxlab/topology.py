@@ -147,8 +147,10 @@ def _family(address: str) -> str:
 class Topology:
     """Creates the namespaces, links, addresses and routes; removes all of it on teardown."""
 
-    def __init__(self, run_id: str | None = None, roles: Sequence[str] = ROLES) -> None:
+    def __init__(self, run_id: str | None = None, roles: Sequence[str] = ROLES,
+                 segment_udp: bool = True) -> None:
         self.run_id = run_id or new_run_id()
+        self.segment_udp = segment_udp
         self.roles = tuple(roles)
         self.ns = {role: f"{PREFIX}-{self.run_id}-{role}" for role in self.roles}
         self._created: list[str] = []
@@ -218,7 +220,7 @@ class Topology:
     def _create_link(self, link: Link) -> None:
         shell.run(["ip", "link", "add", link.a_if, "netns", self.ns[link.a], "type", "veth",
                    "peer", "name", link.b_if, "netns", self.ns[link.b]])
-        for role, dev in ((link.a, link.a_if), (link.b, link.b_if)):
+        for role, dev in ((link.a, link.a_if), (link.b, link.b_if)) if self.segment_udp else ():
             # A wire carries datagrams, not GSO super-packets: segment UDP before it leaves a host, as a
             # NIC does, so the middlebox counts and drops individual datagrams (veth would pass a GSO
             # skb of up to 64 datagrams through the middlebox as one packet).

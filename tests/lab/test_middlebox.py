@@ -29,3 +29,22 @@ def test_counters_and_impairments_in_a_namespace() -> None:
         assert mbox.packets()["impair_drops"] >= 3
         mbox.clear()
         assert traffic.ping_ok(topo, "client", ADDR.internet_v4)
+
+
+GSO_BURST = """
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_UDP, 103, 1000)  # UDP_SEGMENT: one send, ten 1000-byte datagrams
+s.sendto(b"x" * 10000, ("203.0.113.2", 51820))
+"""
+
+
+@pytest.mark.root
+@pytest.mark.parametrize("segment_udp", [True, False])
+def test_middlebox_counts_datagrams_not_gso_super_packets(segment_udp: bool) -> None:
+    roles = ("client", "middlebox", "server")
+    with Topology(roles=roles, segment_udp=segment_udp) as topo, Middlebox(topo) as mbox:
+        before = mbox.packets()["tunnel_to_server"]
+        topo.run("client", ["python3", "-c", GSO_BURST])
+        seen = mbox.packets()["tunnel_to_server"] - before
+    assert seen == 10 if segment_udp else seen < 10

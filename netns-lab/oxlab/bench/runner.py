@@ -93,12 +93,13 @@ def summarize(legs: dict[str, Leg]) -> dict[str, Any]:
     return out
 
 
-def run_bench(runs: int, seconds: int, names: list[str] | None, out_dir: Path, console: Console) -> int:
+def run_bench(runs: int, seconds: int, names: list[str] | None, out_dir: Path, console: Console,
+              segment_udp: bool = False) -> int:
     if not 1 <= runs <= 10 or not 1 <= seconds <= 30:
         console.print("[red]bench: --runs must be 1..10 and --seconds 1..30[/]")
         return 2
     chosen = names or list(SETUP_NAMES)
-    topo = Topology(roles=("client", "middlebox", "server", "internet"))
+    topo = Topology(roles=("client", "middlebox", "server", "internet"), segment_udp=segment_udp)
     workdir = Path(tempfile.mkdtemp(prefix=f"oxl-{topo.run_id}-bench-"))
     procs = ProcessTable(out_dir / "bench-logs")
     legs = {k: v for k, v in _legs(topo, procs, workdir).items() if k in chosen}
@@ -129,7 +130,10 @@ def run_bench(runs: int, seconds: int, names: list[str] | None, out_dir: Path, c
         shutil.rmtree(workdir, ignore_errors=True)
     result: dict[str, Any] = {
         "method": {"runs": runs, "seconds": seconds, "path": "client → middlebox → server → internet (veth)",
-                   "statistic": "median", "udp": "iperf3 -u -b 0 -l 1200 (unlimited offered rate)",
+                   "statistic": "median",
+                   "udp_segmentation": "veths segment UDP like a NIC without USO (tx-udp-segmentation off)"
+                   if segment_udp else "veth defaults: UDP GSO super-packets cross the veths unsegmented",
+                   "udp": "iperf3 -u -b 0 -l 1200 (unlimited offered rate)",
                    "cpu_pct": "user+system CPU of the tunnel processes (client + server) during TCP 1 "
                               "stream, in % of one core, from /proc/<pid>/stat"},
         "machine": machine_description(),
