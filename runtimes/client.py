@@ -30,7 +30,7 @@ from oxtunnel.events import (
     SessionTerminated,
 )
 from oxtunnel.types import PeerAddress
-from runtimes.interfaces import Datagram
+from runtimes.interfaces import Datagram, DatagramBind
 from runtimes.linux import dns, netconf, routing, sysctl
 from runtimes.linux.routing import EXCLUSION_NAMES, RoutingPlan
 from runtimes.linux.tun import TunDevice
@@ -158,6 +158,7 @@ class ClientTunnel:
         self.state = "starting"
         self.closing = False
         self.on_state: Callable[[str], None] | None = None
+        self.endpoint_override: PeerAddress | None = None
 
     # -- set-up ---------------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -183,12 +184,31 @@ class ClientTunnel:
     def _connect(self, session: ClientSession, now: float) -> None:
         assert self.pump is not None
         self.session = session
+        if self.endpoint_override is not None:
+            session.set_endpoint(self.endpoint_override)
         self.attempt += 1
         self._set_state("connecting")
         if self.pump.core is not session:
             self.pump.replace_core(session)
         session.connect(now)
         self.pump.kick()
+
+    # -- transports (the fallback controller uses these) -------------------------------------------------
+    def add_bind(self, bind: DatagramBind) -> None:
+        """Another transport for the same session (QUIC, TCP); closed with the tunnel."""
+        assert self.pump is not None, "setup() first"
+        self.pump.add_bind(bind)
+        self.undo.push_local(bind.close, f"close the {bind.transport} transport")
+
+    def switch_endpoint(self, endpoint: PeerAddress) -> None:
+        """Send to `endpoint` (another address or transport) from now on; keys and addresses survive.
+        Later sessions (after a reconnect) start there too."""
+        self.endpoint_override = endpoint
+        if self.session is not None:
+            self.session.set_endpoint(endpoint)
+        self.counters["endpoint_switches"] += 1
+        if self.pump is not None:
+            self.pump.kick()
 
     # -- events ---------------------------------------------------------------------------------------
     def on_event(self, event: object) -> None:

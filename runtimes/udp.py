@@ -68,6 +68,10 @@ class UdpBind:
             _set_buffers(sock, buffer_bytes)
             self.gro = gro and _try_setsockopt(sock, SOL_UDP, UDP_GRO, 1)
             sock.bind((_bind_host(host, self.family), port))
+        except OSError as exc:
+            sock.close()
+            where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            raise OSError(exc.errno, f"UDP {where}: {exc.strerror}") from exc
         except BaseException:
             sock.close()
             raise

@@ -100,3 +100,13 @@ def test_backpressure_queues_in_order_then_flushes(pair: tuple[UdpBind, UdpBind]
 
 def test_recv_batch_is_empty_when_nothing_waits(pair: tuple[UdpBind, UdpBind]) -> None:
     assert pair[0].recv_batch(10) == []
+
+
+def test_port_in_use_names_the_address() -> None:
+    first = UdpBind("127.0.0.1", 0)
+    try:
+        port = first.local_address.port
+        with pytest.raises(OSError, match=f"UDP 127.0.0.1:{port}: Address already in use"):
+            UdpBind("127.0.0.1", port)
+    finally:
+        first.close()
