@@ -88,6 +88,8 @@ _ROWS: list[Requirement] = [
                 "an authenticated KEEPALIVE", "spec constants (KEEPALIVE_TIMEOUT), §4", SHOULD, ("udp",), HS),
     Requirement("CTL-006", "an authenticated DISCONNECT ends the session",
                 "spec §4", SHOULD, ALL, ("DATA-001",)),
+    Requirement("CTL-007", "an authenticated KEEPALIVE is answered by an authenticated ACK of its counter on "
+                "the same path", "docs/architecture.md (send_probe), spec §4", SHOULD, ALL, ("DATA-001",)),
     # --- encryption downgrade (BRIEF §2.5)
     Requirement("DWN-001", "authenticated-plaintext envelopes are dropped on a session that negotiated "
                 "encryption",

@@ -91,6 +91,12 @@ class CheckContext:
         self._links.append(link)
         return link
 
+    def release(self, link: Link) -> None:
+        """Close a link now (TCP servers limit connections per source address)."""
+        link.close()
+        if link in self._links:
+            self._links.remove(link)
+
     def adopt(self, link: Link) -> Link:
         self._links.append(link)
         return link

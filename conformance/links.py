@@ -144,3 +144,19 @@ class TcpLink:
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self.sock.close()
+
+
+class OfflineLink:
+    """A link that sends nothing: for building messages (INITs) without opening a connection."""
+
+    transport = "offline"
+    bytes_sent = bytes_received = datagrams_received = 0
+
+    def send(self, datagram: bytes) -> None:
+        raise RuntimeError("OfflineLink cannot send; build messages with it, send them on a real link")
+
+    def recv(self, timeout: float) -> bytes | None:
+        return None
+
+    def close(self) -> None:
+        pass

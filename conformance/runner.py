@@ -57,6 +57,14 @@ Progress = Callable[[Result], None]
 
 
 def _execute(impl: Implementation, ctx: CheckContext) -> Outcome:
+    outcome = _call(impl, ctx)
+    if ctx.notes:
+        notes = "; ".join(dict.fromkeys(ctx.notes))
+        outcome = Outcome(outcome.status, f"{outcome.reason} (note: {notes})")
+    return outcome
+
+
+def _call(impl: Implementation, ctx: CheckContext) -> Outcome:
     try:
         return impl.function(ctx)
     except SkipCheck as exc:

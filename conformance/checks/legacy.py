@@ -404,6 +404,17 @@ def keepalive(ctx: CheckContext) -> Outcome:
     raise SkipCheck("the legacy dialect has no authenticated control messages (see CTL-001, CTL-002)")
 
 
+@implements("CTL-007", P)
+def keepalive_ack(ctx: CheckContext) -> Outcome:
+    sess = _session(ctx)
+    sess.send(wire.control(wire.CT_KEEPALIVE, seq=wire.LC.CLIENT_KEEPALIVE_SEQ_START))
+    got = ctx.silence(sess.link, ctx.timing.reply_timeout)
+    acks = [d for d in got if d[2:3] == bytes([wire.FLAG_CONTROL]) and d[9:10] == bytes([wire.CT_ACK])]
+    if acks:
+        return failed("KEEPALIVE is answered by a plaintext one-byte ACK anyone can forge or trigger (§2.4)")
+    return failed("KEEPALIVE got no ACK")
+
+
 @implements("CTL-006", P)
 def disconnect_ends(ctx: CheckContext) -> Outcome:
     sess = _session(ctx)

@@ -150,3 +150,21 @@ def authenticated_disconnect(ctx: CheckContext) -> Outcome:
     fresh = support.session(ctx)
     support.require_echo(ctx, fresh, "in a new session after DISCONNECT")
     return passed("authenticated DISCONNECT ended the session; a new handshake works")
+
+
+@implements("CTL-007", "v3")
+def keepalive_acknowledged(ctx: CheckContext) -> Outcome:
+    sess = support.session(ctx)
+    counter = sess.next_counter()
+    sess.send(sess.seal_control(wire.CT_KEEPALIVE, counter=counter))
+    deadline = time.monotonic() + ctx.timing.reply_timeout
+    while (remaining := deadline - time.monotonic()) > 0:
+        opened = sess.receive(remaining)
+        if opened and opened.flags & wire.FLAG_CONTROL and opened.plaintext[:1] == bytes([wire.CT_ACK]):
+            (acked,) = struct.unpack_from(">Q", opened.plaintext, 1)
+            if acked != counter:
+                return failed(f"ACK for counter {acked}, our KEEPALIVE had counter {counter}")
+            return passed(f"KEEPALIVE (counter {counter}) answered by an authenticated ACK on the same path")
+    return failed(
+        f"no authenticated ACK within {ctx.timing.reply_timeout:.1f} s of an authenticated KEEPALIVE"
+    )

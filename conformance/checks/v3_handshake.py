@@ -74,8 +74,7 @@ def stale_timestamp(ctx: CheckContext) -> Outcome:
 
 @implements("HS-004", "v3")
 def wrong_mac1(ctx: CheckContext) -> Outcome:
-    client = support.client(ctx)
-    good = client.make_init().init
+    good = support.offline_client(ctx).make_init().init
     flipped = bytearray(good)
     flipped[-17] ^= 0x01  # last byte of mac1
     assert ctx.target.server_public_key is not None
@@ -88,6 +87,7 @@ def wrong_mac1(ctx: CheckContext) -> Outcome:
         link = ctx.link()
         link.send(datagram)
         support.expect_silence(ctx, link, f"an INIT with {label}")
+        ctx.release(link)
     return passed("flipped mac1, mac1 under another server key, zero mac1: no reply to any")
 
 

@@ -239,6 +239,8 @@ class V3Client:
             attempt = self.make_init(**options)
             self.send_init(attempt)
             reply = self.await_reply(attempt, timeout)
+            if reply is None and getattr(self.link, "closed_by_peer", False):
+                raise HandshakeError("the server closed the connection instead of answering the INIT")
             if reply is None:
                 raise HandshakeError(
                     f"no reply to HANDSHAKE_INIT within {timeout:.1f} s"

@@ -14,7 +14,7 @@ from typing import Any
 
 from conformance import inner
 from conformance.context import CheckContext
-from conformance.links import Link
+from conformance.links import Link, OfflineLink
 from conformance.registry import CheckFailed, SkipCheck
 from conformance.v3 import wire
 from conformance.v3.client import HandshakeError, V3Client, V3Session
@@ -32,6 +32,13 @@ def client(ctx: CheckContext, key_index: int = 0, source: str | None = None) -> 
         ctx.run.timestamps,
         pace=ctx.run.pacer.wait,
     )
+
+
+def offline_client(ctx: CheckContext, key_index: int = 0, private: bytes | None = None) -> V3Client:
+    """A client that only builds messages (no connection is opened)."""
+    assert ctx.target.server_public_key is not None
+    key = private if private is not None else ctx.target.client_private_keys[key_index]
+    return V3Client(OfflineLink(), key, ctx.target.server_public_key, ctx.run.timestamps)
 
 
 def session(ctx: CheckContext, key_index: int = 0, source: str | None = None, **init: int) -> V3Session:
@@ -109,7 +116,16 @@ def expect_dropped(
     probe = echo_probe(ctx, sess)
     if answered(ctx, sess, build(probe), probe, ctx.timing.silence_window):
         raise CheckFailed(f"{what} was accepted: its echo came back through the tunnel")
+    reconnect_if_closed(ctx, sess, what)
     require_echo(ctx, sess, f"after {what} (the silence may mean the session broke)")
+
+
+def reconnect_if_closed(ctx: CheckContext, sess: V3Session, what: str) -> None:
+    """A stream transport may close a connection on framing abuse (a byte stream cannot resynchronise);
+    the session itself must survive on a new connection, as a real client would reconnect."""
+    if getattr(sess.link, "closed_by_peer", False):
+        ctx.note(f"the server closed the {sess.link.transport} connection after {what}")
+        sess.link = ctx.link()
 
 
 def expect_silence(ctx: CheckContext, link: Link, what: str) -> None:

@@ -24,6 +24,7 @@ from oxtunnel.config import PeerConfig, ServerConfig
 from oxtunnel.events import PacketsReceived
 from oxtunnel.server import ServerEndpoint
 from oxtunnel.types import PeerAddress
+from runtimes.tcp import TcpConfig, TcpServerBind
 
 ECHO_PORT = 7
 
@@ -46,7 +47,9 @@ def echo_reply(packet: bytes) -> bytes | None:
 
 
 class CoreServer:
-    def __init__(self, server_private: bytes, peers: list[bytes], **overrides: Any) -> None:
+    def __init__(
+        self, server_private: bytes, peers: list[bytes], tcp: TcpConfig | None = None, **overrides: Any
+    ) -> None:
         config = ServerConfig(
             private_key=server_private,
             peers=tuple(PeerConfig(p) for p in peers),
@@ -60,6 +63,8 @@ class CoreServer:
         self.sock.bind(("127.0.0.1", 0))
         self.sock.setblocking(False)
         self.port = self.sock.getsockname()[1]
+        self.tcp = TcpServerBind(tcp) if tcp is not None else None  # the real runtime TCP bind
+        self.tcp_port = self.tcp.local_port if self.tcp else None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="core-server", daemon=True)
         self._thread.start()
@@ -70,16 +75,23 @@ class CoreServer:
             timer = server.get_timer()
             now = time.monotonic()
             wait = 0.05 if timer is None else max(0.0, min(0.05, timer - now))
-            ready, _, _ = select.select([self.sock], [], [], wait)
+            fds = [self.sock] + ([self.tcp.poll_fd()] if self.tcp else [])
+            ready, _, _ = select.select(fds, [], [], wait)
             now = time.monotonic()
-            if ready:
-                items = []
+            items = []
+            if self.sock in ready:
                 while True:
                     try:
                         data, (host, port) = self.sock.recvfrom(65535)
                     except BlockingIOError:
                         break
                     items.append((data, PeerAddress(host, port)))
+            if self.tcp:
+                items += self.tcp.recv_batch(256)
+                tcp_timer = self.tcp.get_timer()
+                if tcp_timer is not None and tcp_timer <= now:
+                    self.tcp.handle_timer(now)
+            if items:
                 server.receive_datagrams(items, now)
             timer = server.get_timer()
             if timer is not None and timer <= now:
@@ -89,11 +101,17 @@ class CoreServer:
                     replies = [r for r in map(echo_reply, event.packets) if r]
                     if replies:
                         server.send_packets(replies, now)
-            for data, addr in server.datagrams_to_send(now):
-                with contextlib.suppress(OSError):  # e.g. a client socket already closed
-                    self.sock.sendto(data, (addr.host, addr.port))
+            out = server.datagrams_to_send(now)
+            if self.tcp:
+                self.tcp.send_batch([item for item in out if item[1].transport == "tcp"])
+            for data, addr in out:
+                if addr.transport == "udp":
+                    with contextlib.suppress(OSError):  # e.g. a client socket already closed
+                        self.sock.sendto(data, (addr.host, addr.port))
 
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
         self.sock.close()
+        if self.tcp:
+            self.tcp.close()

@@ -8,6 +8,7 @@ and nothing here imports the core into ``conformance/`` (the harness lives in te
 from __future__ import annotations
 
 import base64
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,15 +19,33 @@ from conformance.registry import Level, Status
 from conformance.runner import Result, run_target
 from conformance.target import Target, parse_target
 from conformance.v3 import handshake as hs
+from runtimes.tcp import TcpConfig
 from tests.conformance.core_harness import CoreServer
 
-FAST = {
+FAST: dict[str, float] = {
     "reply_timeout": 1.0,
     "silence_window": 0.15,
     "flood_packets": 500,
     "flood_seconds": 1.5,
     "keepalive_wait_max": 0,
+    "tcp_idle_wait": 4,
 }
+
+
+TCP_SELECTION = [
+    "HS-001",
+    "DATA-001",
+    "HDR-001",
+    "HDR-005",
+    "RPL-001",
+    "CTL-001",
+    "CTL-007",
+    "TCP-001",
+    "TCP-002",
+    "TCP-003",
+    "TCP-004",
+    "AMP-001",
+]
 
 
 def _target(tmp_path: Path, server: CoreServer, server_public: bytes, keys: list[bytes]) -> Target:
@@ -38,7 +57,8 @@ def _target(tmp_path: Path, server: CoreServer, server_public: bytes, keys: list
         {
             "name": "core",
             "address": "127.0.0.1",
-            "ports": {"udp": server.port},
+            "ports": {"udp": server.port, "tcp": server.tcp_port or 51821},
+            "transports": ["udp", "tcp"] if server.tcp_port else ["udp"],
             "server_public_key": base64.b64encode(server_public).decode(),
             "client_private_key_files": files,
             "source_addresses": ["127.0.0.2", "127.0.0.3"],
@@ -49,17 +69,30 @@ def _target(tmp_path: Path, server: CoreServer, server_public: bytes, keys: list
     )
 
 
-def _run(tmp_path: Path, only: list[str] | None = None, **overrides: Any) -> dict[str, Result]:
+def _run(
+    tmp_path: Path, only: list[str] | None = None, transport: str = "udp", **overrides: Any
+) -> dict[str, Result]:
     server_private = hs.random_private_key()
     keys = [hs.random_private_key(), hs.random_private_key()]
-    server = CoreServer(server_private, [hs.public_key(k) for k in keys], **overrides)
+    tcp = (
+        TcpConfig(host="127.0.0.1", port=_free_tcp_port(), first_frame_timeout=2.0)
+        if transport == "tcp"
+        else None
+    )
+    server = CoreServer(server_private, [hs.public_key(k) for k in keys], tcp=tcp, **overrides)
     try:
         results = run_target(
-            _target(tmp_path, server, hs.public_key(server_private), keys), only=only, transports=["udp"]
+            _target(tmp_path, server, hs.public_key(server_private), keys), only=only, transports=[transport]
         )
     finally:
         server.close()
     return {r.id: r for r in results}
+
+
+def _free_tcp_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +121,10 @@ def test_a_server_that_never_demands_cookies_is_caught(tmp_path: Path) -> None:
     results = _run(tmp_path, only=["DOS-001"], load_threshold=1e9, handshake_rate=1e9, handshake_burst=1e9)
     assert results["DOS-001"].status == Status.FAIL
     assert "never switched to cookies" in results["DOS-001"].reason
+
+
+def test_the_tcp_transport_of_the_runtime_passes_the_tcp_rows(tmp_path: Path) -> None:
+    """The real runtime TCP bind (runtimes.tcp) in front of the core: framing abuse, slowloris, stalls."""
+    results = _run(tmp_path, only=TCP_SELECTION, transport="tcp")
+    failures = {cid: r.reason for cid, r in results.items() if r.status != Status.PASS}
+    assert failures == {}

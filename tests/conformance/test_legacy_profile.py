@@ -130,6 +130,7 @@ EXPECTED = {
     "DOS-001": "fail",
     "DATA-004": "fail",
     "DOS-002": "pass",
+    "CTL-007": "fail",
 }
 
 
