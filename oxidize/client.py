@@ -81,7 +81,8 @@ def run_client(settings: ClientSettings) -> int:
     def body() -> Any:
         tunnel = holder["t"]
         return serve(instance, tunnel.start, tunnel.close,
-                      lambda: client_status(tunnel, settings, configs["c"]))
+                     lambda: client_status(tunnel, settings, configs["c"]),
+                     bind_fatal=lambda fail: setattr(tunnel, "on_fatal", fail))
 
     return run(instance, setup, body)
 

@@ -27,6 +27,8 @@ from runtimes.undo import UndoStack
 
 log = logging.getLogger("oxidize")
 EXIT_OK, EXIT_FAILURE = 0, 1
+# SIGHUP too: a terminal closing under a foreground `oxidize up` must still restore routes and DNS
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class StartError(RuntimeError):
@@ -111,12 +113,23 @@ async def serve(
     extra: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
     metrics_listen: tuple[str, int] | None = None,
     collect: Callable[[], list[metrics.Family]] | None = None,
+    bind_fatal: Callable[[Callable[[str], None]], None] | None = None,
 ) -> list[str]:
-    """Run until a signal or `down`; returns the undo failures of `stop()`."""
+    """Run until a signal, `down`, or a fatal error the runtime reports through the callback it gets
+    from `bind_fatal`; returns the undo failures of `stop()`, plus the fatal error if there was one."""
     loop = asyncio.get_running_loop()
     done = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    fatal: list[str] = []
+    for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, done.set)
+
+    def fail(message: str) -> None:
+        log.error("%s", message)
+        fatal.append(message)
+        loop.call_soon(done.set)
+
+    if bind_fatal is not None:
+        bind_fatal(fail)
 
     async def handle(request: dict[str, Any]) -> dict[str, Any]:
         cmd = request.get("cmd")
@@ -144,7 +157,7 @@ async def serve(
         for server in servers:
             server.close()
         errors = stop()
-    return errors
+    return errors + fatal
 
 
 def run(instance: Instance, setup: Callable[[], None], body: Callable[[], Any]) -> int:
@@ -161,9 +174,14 @@ def run(instance: Instance, setup: Callable[[], None], body: Callable[[], Any]) 
             log.error("start failed: %s", exc)
             log.debug("start failure", exc_info=True)
             return EXIT_FAILURE
-        errors: list[str] = pump.run(body())
+        try:
+            errors: list[str] = pump.run(body())
+        except Exception as exc:  # everything set up was undone on the way out (serve's finally)
+            log.error("failed: %s", exc)
+            log.debug("failure", exc_info=True)
+            return EXIT_FAILURE
         if errors:
-            log.error("cleanup incomplete: %s", "; ".join(errors))
+            log.error("exiting with errors: %s", "; ".join(errors))
             return EXIT_FAILURE
         return EXIT_OK
     finally:

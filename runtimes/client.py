@@ -159,6 +159,7 @@ class ClientTunnel:
         self.closing = False
         self.on_state: Callable[[str], None] | None = None
         self.endpoint_override: PeerAddress | None = None
+        self.on_fatal: Callable[[str], None] | None = None  # the process stops with this message
 
     # -- set-up ---------------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -222,7 +223,12 @@ class ClientTunnel:
                 log.info("connected to %s:%s", event.endpoint.host, event.endpoint.port)
                 self.attempt = 0
             if session is not None and session.parameters is not None:
-                self._configure(session.parameters)
+                try:
+                    self._configure(session.parameters)
+                except Exception as exc:  # the host refuses our configuration: nothing to retry
+                    self._set_state("failed")
+                    self._fatal(f"configuring {self.options.interface} failed: {exc}")
+                    return
             self._set_state("connected")
         elif kind is SessionTerminated:
             assert isinstance(event, SessionTerminated)
@@ -270,6 +276,11 @@ class ClientTunnel:
         self.applied = wanted
         log.info("%s: %s, mtu %d; %s", self.device.name, ", ".join(wanted.addresses), wanted.mtu,
                  "; ".join(wanted.plan.describe()) or "no routes")
+
+    def _fatal(self, message: str) -> None:
+        if self.on_fatal is None:
+            raise RuntimeError(message)
+        self.on_fatal(message)
 
     def _set_state(self, state: str) -> None:
         self.state = state

@@ -232,3 +232,18 @@ def test_failed_start_leaves_nothing(lab: Lab) -> None:
     assert_same(before_with_table, leftovers(lab.srv))
     ns_exec(lab.srv, "nft", "delete", "table", "inet", "oxr_test")
     assert_same(before, leftovers(lab.srv))
+
+
+def test_client_that_cannot_route_exits_1_and_cleans_up(lab: Lab) -> None:
+    server_toml, client_toml = configure(lab)
+    ns_exec(lab.cli, "ip", "rule", "add", "priority", "31050", "lookup", "main")  # inside our rule range
+    before = settled(lab.cli)
+    server = lab.start(lab.srv, "server", "-c", str(server_toml), log="server.log")
+    control = lab.dir / "run" / f"oxs0@{lab.srv}" / "control.sock"
+    wait_for(lambda: control.exists() or server.poll() is not None, 15, "the server's control socket")
+    client = lab.start(lab.cli, "up", "-c", str(client_toml), log="client.log")
+    assert client.wait(timeout=30) == 1
+    assert "priorities [31050] are already in use" in lab.log("client.log")
+    assert_same(before, leftovers(lab.cli))
+    assert (Path("/etc/netns") / lab.cli / "resolv.conf").read_text() == RESOLV_ORIGINAL
+    assert lab.stop(server) == 0
