@@ -22,6 +22,7 @@ from oxlab.oxidize import OxidizeLab
 from oxlab.report import machine_description
 from oxlab.shell import ProcessTable
 from oxlab.topology import ADDR, Topology
+from oxlab.traffic import ping_ok
 
 SETUP_NAMES = ("veth", "oxtunnel", "wireguard-go")
 METRICS = ("tcp1_gbps", "tcp4_gbps", "udp_gbps", "udp_loss_pct", "rtt_ms", "cpu_pct")
@@ -76,6 +77,17 @@ def measure_once(topo: Topology, leg: Leg, seconds: int) -> dict[str, Any]:
     }
 
 
+def _measure_with_retry(topo: Topology, leg: Leg, seconds: int, console: Console) -> dict[str, Any]:
+    """One measurement; a failed iperf3 run is retried once (and the retry is recorded)."""
+    try:
+        return measure_once(topo, leg, seconds)
+    except RuntimeError as exc:
+        console.print(f"  [yellow]{leg.name}: {exc}; retrying once[/]")
+        result = measure_once(topo, leg, seconds)
+        result["retried_after"] = str(exc)[:200]
+        return result
+
+
 def summarize(legs: dict[str, Leg]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, leg in legs.items():
@@ -113,8 +125,10 @@ def run_bench(runs: int, seconds: int, names: list[str] | None, out_dir: Path, c
                 console.print(f"[bold]{leg.name}[/]: {runs} × {seconds} s (TCP 1 and 4 streams, UDP, ping)")
                 try:
                     leg.start()
+                    if not shell.wait_until(lambda: ping_ok(topo, "client", ADDR.internet_v4), timeout=15):
+                        raise RuntimeError("no traffic passes 15 s after start")
                     for i in range(runs):
-                        leg.runs.append(measure_once(topo, leg, seconds))
+                        leg.runs.append(_measure_with_retry(topo, leg, seconds, console))
                         console.print(f"  run {i + 1}: {leg.runs[-1]}")
                 except Exception as exc:  # noqa: BLE001 - a broken leg is reported, the others still run
                     leg.error = str(exc)[-600:]
