@@ -10,8 +10,12 @@ def _lines(topo: Topology, role: str, *argv: str) -> list[str]:
     return [line.strip() for line in out.splitlines() if line.strip()]
 
 
+SYSCTLS = ("net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding", "net.ipv4.conf.all.src_valid_mark",
+           "net.ipv4.conf.all.rp_filter", "net.ipv6.conf.all.disable_ipv6")
+
+
 def snapshot(topo: Topology, role: str) -> dict[str, list[str]]:
-    """Policy rules, routes in every table, links and nftables tables of one namespace."""
+    """Policy rules, routes in every table, links, nftables tables and routing sysctls of a namespace."""
     routes_v6 = [r for r in _lines(topo, role, "ip", "-6", "route", "show", "table", "all")
                  if "fe80::" not in r and not r.startswith("multicast")]
     return {
@@ -22,6 +26,7 @@ def snapshot(topo: Topology, role: str) -> dict[str, list[str]]:
         "links": [line.split(":")[1].strip().split("@")[0]
                   for line in _lines(topo, role, "ip", "-o", "link", "show")],
         "nft_tables": _lines(topo, role, "nft", "list", "tables"),
+        "sysctls": _lines(topo, role, "sysctl", *SYSCTLS),
     }
 
 

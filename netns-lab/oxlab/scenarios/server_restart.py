@@ -19,9 +19,12 @@ def run(lab: Lab, out: Outcome) -> None:
     code = ox.stop_server()
     out.metric("server_exit_code", code)
     out.check("the server exits cleanly on SIGTERM", code == 0, ox.server.log_tail(400) if ox.server else "")
-    left = netstate.added_since(lab.server_baseline, netstate.snapshot(lab.topo, "server"))
+    now = netstate.snapshot(lab.topo, "server")
+    left = netstate.added_since(lab.server_baseline, now)
+    lost = netstate.added_since(now, lab.server_baseline)
     out.metric("server_leftovers", left)
     out.check("the stopped server left no interface, route, rule or nftables table behind", not left, left)
+    out.check("the stopped server removed nothing that was there before it started", not lost, lost)
     out.check("while the server is down, nothing answers through the tunnel",
               not traffic.ping_ok(lab.topo, "client", ADDR.internet_v4))
     down_at = time.monotonic()
