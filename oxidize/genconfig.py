@@ -67,14 +67,7 @@ def build(settings: ServerSettings, server_text: str, name: str, endpoint: HostP
 
 
 def write_private_text(path: Path, text: str, *, force: bool) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | (os.O_TRUNC if force else os.O_EXCL)
-    try:
-        fd = os.open(path, flags, 0o600)
-    except FileExistsError:
-        raise ConfigError(f"{path}: exists; use --force to overwrite it") from None
-    with os.fdopen(fd, "w") as out:
-        os.fchmod(fd, 0o600)
-        out.write(text)
+    keys.write_secret_file(path, text.encode(), force=force)
 
 
 def replace_keeping_mode(path: Path, text: str) -> None:
@@ -107,10 +100,4 @@ def write_png(data: str, path: Path, *, force: bool) -> None:
     image = qrcode.make(data, error_correction=qrcode.constants.ERROR_CORRECT_L, border=4)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | (os.O_TRUNC if force else os.O_EXCL)
-    try:
-        fd = os.open(path, flags, 0o600)
-    except FileExistsError:
-        raise ConfigError(f"{path}: exists; use --force to overwrite it") from None
-    with os.fdopen(fd, "wb") as out:
-        out.write(buffer.getvalue())
+    keys.write_secret_file(path, buffer.getvalue(), force=force)

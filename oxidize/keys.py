@@ -38,20 +38,27 @@ def public_from_private(private: bytes) -> bytes:
         _RAW, serialization.PublicFormat.Raw)
 
 
-def write_private(path: Path, private: bytes, *, force: bool = False) -> None:
-    """Create `path` with mode 0600 (whatever the umask); refuse to replace an existing file unless forced."""
+def write_secret_file(path: Path, data: bytes, *, force: bool = False, what: str = "") -> None:
+    """Create `path` with mode 0600 (whatever the umask) holding `data`; refuse to replace an existing
+    file unless forced (`what` says what would be lost)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | (os.O_TRUNC if force else os.O_EXCL)
     try:
         fd = os.open(path, flags, 0o600)
     except FileExistsError:
-        raise KeyFileError(f"{path}: exists; use --force to overwrite it (the old key is lost)") from None
+        lost = f" ({what} is lost)" if what else ""
+        raise KeyFileError(f"{path}: exists; use --force to overwrite it{lost}") from None
     except OSError as exc:
         raise KeyFileError(f"{path}: {exc.strerror}") from None
     try:
         os.fchmod(fd, 0o600)
-        os.write(fd, (encode(private) + "\n").encode())
+        os.write(fd, data)
     finally:
         os.close(fd)
+
+
+def write_private(path: Path, private: bytes, *, force: bool = False) -> None:
+    """The key file for `private` (base64, one line), mode 0600, never silently replaced."""
+    write_secret_file(path, (encode(private) + "\n").encode(), force=force, what="the old key")
 
 
 def read_private(path: Path) -> bytes:
