@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from oxlab import netstate
 from oxlab.lab import Lab
 from oxlab.middlebox import delta
 from oxlab.oxidize import OxidizeLab
@@ -49,3 +50,18 @@ def check_tunnelled(out: Outcome, grown: dict[str, int], min_tunnel_packets: int
         out.metric("middlebox_tunnel_bytes_from_server", carried)
         out.check(f"the tunnel datagrams from the server carried >= {min_bytes_from_server} bytes",
                   carried >= min_bytes_from_server, carried)
+
+
+def check_stopped_cleanly(out: Outcome, lab: Lab, role: str, code: int | None, log: str,
+                          baseline: dict[str, list[str]]) -> None:
+    """A daemon stopped by SIGTERM exits 0 and leaves its namespace exactly as it found it: nothing
+    added (links, rules, routes, nftables tables, sysctls) and nothing removed."""
+    out.metric(f"{role}_exit_code", code)
+    out.check(f"the {role} exits cleanly on SIGTERM", code == 0, log)
+    now = netstate.snapshot(lab.topo, role)
+    left, lost = netstate.added_since(baseline, now), netstate.added_since(now, baseline)
+    out.metric(f"{role}_leftovers", left)
+    out.metric(f"{role}_missing", lost)
+    out.check(f"the stopped {role} left no link, rule, route, nftables table or sysctl change behind",
+              not left, left)
+    out.check(f"the stopped {role} removed nothing that was there before it started", not lost, lost)

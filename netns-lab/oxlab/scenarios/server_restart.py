@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import time
 
-from oxlab import netstate, traffic
+from oxlab import traffic
 from oxlab.lab import Lab
 from oxlab.scenario import Outcome, Scenario
-from oxlab.scenarios.common import tunnel
+from oxlab.scenarios.common import check_stopped_cleanly, tunnel
 from oxlab.topology import ADDR
 
 
@@ -17,14 +17,8 @@ def run(lab: Lab, out: Outcome) -> None:
     before = ox.tunnel_addresses()
     out.check("traffic flows before the restart", traffic.ping_ok(lab.topo, "client", ADDR.internet_v4))
     code = ox.stop_server()
-    out.metric("server_exit_code", code)
-    out.check("the server exits cleanly on SIGTERM", code == 0, ox.server.log_tail(400) if ox.server else "")
-    now = netstate.snapshot(lab.topo, "server")
-    left = netstate.added_since(lab.server_baseline, now)
-    lost = netstate.added_since(now, lab.server_baseline)
-    out.metric("server_leftovers", left)
-    out.check("the stopped server left no interface, route, rule or nftables table behind", not left, left)
-    out.check("the stopped server removed nothing that was there before it started", not lost, lost)
+    check_stopped_cleanly(out, lab, "server", code, ox.server.log_tail(400) if ox.server else "",
+                          lab.server_baseline)
     out.check("while the server is down, nothing answers through the tunnel",
               not traffic.ping_ok(lab.topo, "client", ADDR.internet_v4))
     down_at = time.monotonic()
