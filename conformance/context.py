@@ -6,6 +6,7 @@ Profile-specific helpers (sessions, echoes) live in ``conformance/v3/support.py`
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +61,7 @@ class CheckContext:
         self.target = run.target
         self.transport = transport
         self._links: list[Link] = []
+        self._owned: list[Any] = []
         self.notes: list[str] = []
 
     @property
@@ -91,6 +93,10 @@ class CheckContext:
         self._links.append(link)
         return link
 
+    def own(self, closable: Any) -> None:
+        """Close ``closable`` (anything with ``close()``) when the check ends."""
+        self._owned.append(closable)
+
     def release(self, link: Link) -> None:
         """Close a link now (TCP servers limit connections per source address)."""
         link.close()
@@ -120,6 +126,8 @@ class CheckContext:
         self.notes.append(text)
 
     def close(self) -> None:
-        for link in self._links:
-            link.close()
+        for item in [*self._links, *self._owned]:
+            with contextlib.suppress(OSError):
+                item.close()
         self._links.clear()
+        self._owned.clear()

@@ -56,6 +56,15 @@ class EchoConfig:
 
 
 @dataclass(frozen=True)
+class MasqueConfig:
+    """How to reach the target's MASQUE proxy (HTTP/3 on the QUIC port)."""
+
+    ip_path: str = "/.well-known/masque/ip/*/*/"  # CONNECT-IP request path (RFC 9484 default template)
+    authority: str | None = None  # :authority; None = address:quic port
+    token: bytes | None = None  # bearer token, read from token_file
+
+
+@dataclass(frozen=True)
 class Timing:
     """How long the suite waits; the defaults suit a lab, raise them for a target across a network."""
 
@@ -82,13 +91,11 @@ class Target:
     observer: ObserverConfig | None
     echo: EchoConfig
     timing: Timing
-    source_addresses: tuple[
-        str, ...
-    ] = ()  # extra local addresses: floods come from these, roaming moves here
+    # extra local addresses the suite may bind: floods come from these, roaming moves to one
+    source_addresses: tuple[str, ...] = ()
+    masque: MasqueConfig = field(default_factory=MasqueConfig)
     quic_server_name: str = "localhost"
-    loopback_probe: bool = True
     source: str = "<memory>"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def port(self, transport: str) -> int:
         return self.ports[transport]
@@ -215,6 +222,30 @@ def _timing(source: str, raw: dict[str, Any]) -> Timing:
     )
 
 
+def _masque(source: str, base: Path, raw: dict[str, Any]) -> MasqueConfig:
+    _reject_unknown(source, "masque.", raw, {"ip_path", "authority", "token_file"})
+    path = raw.get("ip_path", MasqueConfig.ip_path)
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise TargetError(source, "masque.ip_path", "must be a path starting with '/'")
+    authority = raw.get("authority")
+    if authority is not None and (not isinstance(authority, str) or not authority):
+        raise TargetError(source, "masque.authority", "must be a non-empty host[:port] string")
+    token: bytes | None = None
+    if "token_file" in raw:
+        value = raw["token_file"]
+        if not isinstance(value, str):
+            raise TargetError(source, "masque.token_file", "must be a file path string")
+        try:
+            token = (base / value).expanduser().read_text().strip().encode()
+        except OSError as exc:
+            raise TargetError(
+                source, "masque.token_file", f"cannot read {base / value}: {exc.strerror}"
+            ) from None
+        if not token:
+            raise TargetError(source, "masque.token_file", "is empty")
+    return MasqueConfig(ip_path=path, authority=authority, token=token)
+
+
 TOP_KEYS = {
     "name",
     "profile",
@@ -228,8 +259,8 @@ TOP_KEYS = {
     "echo",
     "timing",
     "quic_server_name",
-    "loopback_probe",
     "source_addresses",
+    "masque",
 }
 
 
@@ -295,15 +326,14 @@ def parse_target(data: dict[str, Any], source: str = "<memory>", base: Path | No
     server_name = data.get("quic_server_name", "localhost")
     if not isinstance(server_name, str):
         raise TargetError(source, "quic_server_name", "must be a string")
-    loopback_probe = data.get("loopback_probe", True)
-    if not isinstance(loopback_probe, bool):
-        raise TargetError(source, "loopback_probe", "must be true or false")
     sources_raw = data.get("source_addresses", [])
     if not isinstance(sources_raw, list):
         raise TargetError(source, "source_addresses", "must be a list of local IP addresses")
     sources = tuple(_address(source, f"source_addresses[{i}]", a) for i, a in enumerate(sources_raw))
+    masque = _masque(source, base, _table(source, "masque", data.get("masque", {})))
     return Target(
         name=name,
+        masque=masque,
         profile=profile,
         address=address,
         ports=ports,
@@ -315,7 +345,6 @@ def parse_target(data: dict[str, Any], source: str = "<memory>", base: Path | No
         timing=timing,
         source_addresses=sources,
         quic_server_name=server_name,
-        loopback_probe=loopback_probe,
         source=source,
     )
 

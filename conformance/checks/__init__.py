@@ -8,5 +8,6 @@ from conformance.checks import (  # noqa: F401
     v3_handshake,
     v3_header,
     v3_integrity,
+    v3_masque,
     v3_policy,
 )

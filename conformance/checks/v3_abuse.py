@@ -214,7 +214,7 @@ def legitimate_during_flood(ctx: CheckContext) -> Outcome:
         daemon=True,
     )
     runner.start()
-    under_load = flood.first_cookie.wait(ctx.timing.flood_seconds / 2)  # connect while cookies are demanded
+    under_load = flood.first_cookie.wait(ctx.timing.flood_seconds * 0.8)  # connect while cookies are demanded
     client = support.client(ctx)
     started = time.monotonic()
     try:

@@ -9,12 +9,14 @@ any destination the core's policy fails to refuse would answer — which is what
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import select
 import socket
 import threading
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from scapy.layers.inet import ICMP, IP, UDP
@@ -24,6 +26,11 @@ from oxtunnel.config import PeerConfig, ServerConfig
 from oxtunnel.events import PacketsReceived
 from oxtunnel.server import ServerEndpoint
 from oxtunnel.types import PeerAddress
+from runtimes.masque.config import MasqueConfig
+from runtimes.masque.proxy import MasqueProxy
+from runtimes.quic.certs import ensure_server_certificate
+from runtimes.quic.config import QuicConfig
+from runtimes.quic.server import QuicServerBind
 from runtimes.tcp import TcpConfig, TcpServerBind
 
 ECHO_PORT = 7
@@ -46,9 +53,48 @@ def echo_reply(packet: bytes) -> bytes | None:
     return None
 
 
+class EchoDevice:
+    """The forwarding device behind the MASQUE proxy: answers what echo_reply() answers, drops the rest."""
+
+    mtu = 1500
+
+    def __init__(self) -> None:
+        self.r, self.w = os.pipe()
+        os.set_blocking(self.r, False)
+        self.queue: list[bytes] = []
+        self.written: list[bytes] = []
+
+    def fileno(self) -> int:
+        return self.r
+
+    def write_batch(self, packets: Any) -> None:
+        for packet in packets:
+            self.written.append(packet)
+            reply = echo_reply(packet)
+            if reply:
+                self.queue.append(reply)
+                os.write(self.w, b"x")
+
+    def read_batch(self, max_packets: int) -> list[bytes]:
+        with contextlib.suppress(BlockingIOError):
+            os.read(self.r, 4096)
+        out, self.queue = self.queue[:max_packets], self.queue[max_packets:]
+        return out
+
+    def close(self) -> None:
+        os.close(self.r)
+        os.close(self.w)
+
+
 class CoreServer:
     def __init__(
-        self, server_private: bytes, peers: list[bytes], tcp: TcpConfig | None = None, **overrides: Any
+        self,
+        server_private: bytes,
+        peers: list[bytes],
+        tcp: TcpConfig | None = None,
+        quic_state: Path | None = None,
+        masque_token: bytes = b"",
+        **overrides: Any,
     ) -> None:
         config = ServerConfig(
             private_key=server_private,
@@ -65,6 +111,25 @@ class CoreServer:
         self.port = self.sock.getsockname()[1]
         self.tcp = TcpServerBind(tcp) if tcp is not None else None  # the real runtime TCP bind
         self.tcp_port = self.tcp.local_port if self.tcp else None
+        self.quic: QuicServerBind | None = None
+        self.device: EchoDevice | None = None
+        self.quic_port: int | None = None
+        if quic_state is not None:  # the real runtime QUIC endpoint and MASQUE proxy
+            self.device = EchoDevice()
+            digest = [hashlib.sha256(masque_token).hexdigest()] if masque_token else []
+            self.proxy = MasqueProxy(
+                MasqueConfig(token_sha256=digest, ipv6_pool=None),
+                device=self.device,
+                own_addresses=["127.0.0.1"],
+            )
+            cert = ensure_server_certificate(quic_state, ["127.0.0.1", "localhost"])
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+            self.quic = QuicServerBind(
+                QuicConfig(host="127.0.0.1", port=port), cert, {"h3": self.proxy.handler_for}
+            )
+            self.quic_port = self.quic.local_port
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="core-server", daemon=True)
         self._thread.start()
@@ -75,7 +140,11 @@ class CoreServer:
             timer = server.get_timer()
             now = time.monotonic()
             wait = 0.05 if timer is None else max(0.0, min(0.05, timer - now))
-            fds = [self.sock] + ([self.tcp.poll_fd()] if self.tcp else [])
+            fds = (
+                [self.sock]
+                + ([self.tcp.poll_fd()] if self.tcp else [])
+                + ([self.quic.poll_fd()] if self.quic else [])
+            )
             ready, _, _ = select.select(fds, [], [], wait)
             now = time.monotonic()
             items = []
@@ -91,6 +160,11 @@ class CoreServer:
                 tcp_timer = self.tcp.get_timer()
                 if tcp_timer is not None and tcp_timer <= now:
                     self.tcp.handle_timer(now)
+            if self.quic:
+                items += self.quic.recv_batch(256)
+                quic_timer = self.quic.get_timer()
+                if quic_timer is not None and quic_timer <= now:
+                    self.quic.handle_timer(now)
             if items:
                 server.receive_datagrams(items, now)
             timer = server.get_timer()
@@ -104,6 +178,8 @@ class CoreServer:
             out = server.datagrams_to_send(now)
             if self.tcp:
                 self.tcp.send_batch([item for item in out if item[1].transport == "tcp"])
+            if self.quic:
+                self.quic.send_batch([item for item in out if item[1].transport in ("quic", "masque")])
             for data, addr in out:
                 if addr.transport == "udp":
                     with contextlib.suppress(OSError):  # e.g. a client socket already closed
@@ -115,3 +191,8 @@ class CoreServer:
         self.sock.close()
         if self.tcp:
             self.tcp.close()
+        if self.quic:
+            self.quic.close()
+            self.proxy.close()
+        if self.device:
+            self.device.close()

@@ -48,7 +48,16 @@ TCP_SELECTION = [
 ]
 
 
-def _target(tmp_path: Path, server: CoreServer, server_public: bytes, keys: list[bytes]) -> Target:
+QUIC_SELECTION = ["HS-001", "DATA-001", "HDR-001", "RPL-002", "CTL-007", "AMP-001", "DOS-001"] + [
+    f"MASQ-{n:03d}" for n in range(1, 15)
+]
+TOKEN = b"conformance-token"
+
+
+def _target(
+    tmp_path: Path, server: CoreServer, server_public: bytes, keys: list[bytes], masque_token: bool = True
+) -> Target:
+    (tmp_path / "token").write_text(TOKEN.decode())
     files = []
     for i, key in enumerate(keys):
         (tmp_path / f"c{i}.key").write_text(base64.b64encode(key).decode())
@@ -57,8 +66,12 @@ def _target(tmp_path: Path, server: CoreServer, server_public: bytes, keys: list
         {
             "name": "core",
             "address": "127.0.0.1",
-            "ports": {"udp": server.port, "tcp": server.tcp_port or 51821},
-            "transports": ["udp", "tcp"] if server.tcp_port else ["udp"],
+            "ports": {"udp": server.port, "tcp": server.tcp_port or 51821, "quic": server.quic_port or 51822},
+            "transports": ["udp"]
+            + (["tcp"] if server.tcp_port else [])
+            + (["quic"] if server.quic_port else []),
+            "masque": {"token_file": "token"} if masque_token else {},
+            "echo": {"address": "10.66.0.1"},
             "server_public_key": base64.b64encode(server_public).decode(),
             "client_private_key_files": files,
             "source_addresses": ["127.0.0.2", "127.0.0.3"],
@@ -70,7 +83,11 @@ def _target(tmp_path: Path, server: CoreServer, server_public: bytes, keys: list
 
 
 def _run(
-    tmp_path: Path, only: list[str] | None = None, transport: str = "udp", **overrides: Any
+    tmp_path: Path,
+    only: list[str] | None = None,
+    transport: str = "udp",
+    masque_token: bool = True,
+    **overrides: Any,
 ) -> dict[str, Result]:
     server_private = hs.random_private_key()
     keys = [hs.random_private_key(), hs.random_private_key()]
@@ -79,10 +96,20 @@ def _run(
         if transport == "tcp"
         else None
     )
-    server = CoreServer(server_private, [hs.public_key(k) for k in keys], tcp=tcp, **overrides)
+    quic = tmp_path / "quic" if transport == "quic" else None
+    server = CoreServer(
+        server_private,
+        [hs.public_key(k) for k in keys],
+        tcp=tcp,
+        quic_state=quic,
+        masque_token=TOKEN,
+        **overrides,
+    )
     try:
         results = run_target(
-            _target(tmp_path, server, hs.public_key(server_private), keys), only=only, transports=[transport]
+            _target(tmp_path, server, hs.public_key(server_private), keys, masque_token),
+            only=only,
+            transports=[transport],
         )
     finally:
         server.close()
@@ -128,3 +155,19 @@ def test_the_tcp_transport_of_the_runtime_passes_the_tcp_rows(tmp_path: Path) ->
     results = _run(tmp_path, only=TCP_SELECTION, transport="tcp")
     failures = {cid: r.reason for cid, r in results.items() if r.status != Status.PASS}
     assert failures == {}
+
+
+def test_quic_datagrams_and_the_masque_proxy_of_the_runtime(tmp_path: Path) -> None:
+    """OxTunnel over QUIC DATAGRAM and the MASQUE rows against runtimes.quic + runtimes.masque."""
+    results = _run(tmp_path, only=QUIC_SELECTION, transport="quic")
+    failures = {cid: r.reason for cid, r in results.items() if r.status == Status.FAIL}
+    assert failures == {}
+    assert results["MASQ-014"].status == Status.SKIP  # needs an observer, which the harness has not
+    passed = {cid for cid, r in results.items() if r.status == Status.PASS}
+    assert {f"MASQ-{n:03d}" for n in range(1, 14)} <= passed
+
+
+def test_a_proxy_demanding_a_token_fails_masq_005_without_one(tmp_path: Path) -> None:
+    results = _run(tmp_path, only=["MASQ-005"], transport="quic", masque_token=False)
+    assert results["MASQ-005"].status == Status.FAIL
+    assert "token" in results["MASQ-005"].reason
