@@ -80,19 +80,23 @@ def network_state(params: SessionParameters, options: ClientOptions) -> NetworkS
     addresses = tuple(str(a) for a in (params.ipv4, params.ipv6) if a is not None)
     versions = {a.version for a in (params.ipv4, params.ipv6) if a is not None}
     pushed = list(params.routes)
-    defaults = {r.version for r in pushed if r.prefixlen == 0}
+    defaults: set[int] = {r.version for r in pushed if r.prefixlen == 0}
+    wanted_full: set[int]
     if options.mode == "full":
-        full_versions = versions
+        wanted_full = {4, 6}
     elif options.mode == "split":
-        full_versions = set()
+        wanted_full = set()
     else:
-        full_versions = versions & defaults
+        wanted_full = defaults
+    full_versions = versions & wanted_full
+    blocked_versions = wanted_full - versions  # full tunnel asked, no address: block, do not leak
     split = [str(r) for r in pushed if r.prefixlen != 0] + list(options.routes)
     split_versions = versions - full_versions
     full = routing.full_tunnel(
         ifname=options.interface, table=options.table, fwmark=options.fwmark,
         base_priority=options.rule_priority, versions=full_versions, relay_hosts=options.relay_hosts,
         exclusions=options.exclusions, exclude_routes=options.exclude_routes,
+        blocked_versions=blocked_versions,
     ) if full_versions else RoutingPlan((), ())
     rest = routing.split_tunnel(ifname=options.interface, routes=split, versions=split_versions)
     plan = RoutingPlan(full.routes + rest.routes, full.rules)

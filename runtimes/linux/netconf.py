@@ -151,11 +151,13 @@ def remove_addresses(ifname: str, keep: set[str]) -> None:
 
 @dataclass(frozen=True)
 class RouteSpec:
-    """A route `dst` via device `ifname` in routing table `table` (254 = main)."""
+    """A route `dst` via device `ifname` in routing table `table` (254 = main); with
+    `unreachable=True` an `unreachable` route instead (no device: the kernel answers ENETUNREACH)."""
 
     dst: str
     ifname: str
     table: int = 254
+    unreachable: bool = False
 
     @property
     def version(self) -> int:
@@ -163,7 +165,12 @@ class RouteSpec:
 
     def describe(self) -> str:
         table = "" if self.table == 254 else f" table {self.table}"
+        if self.unreachable:
+            return f"ip -{self.version} route add unreachable {self.dst}{table}"
         return f"ip -{self.version} route add {self.dst} dev {self.ifname}{table}"
+
+
+RTN_UNREACHABLE = 7
 
 
 @off_loop
@@ -171,25 +178,31 @@ def add_route(undo: UndoStack, spec: RouteSpec) -> None:
     net = ipaddress.ip_network(spec.dst)
     with _ipr() as ipr:
         try:
-            ipr.route("add", dst=str(net.network_address), dst_len=net.prefixlen,
-                      oif=_index(ipr, spec.ifname), table=spec.table, family=FAMILY[net.version])
+            where: dict[str, Any] = ({"type": RTN_UNREACHABLE} if spec.unreachable
+                                     else {"oif": _index(ipr, spec.ifname)})
+            ipr.route("add", dst=str(net.network_address), dst_len=net.prefixlen, table=spec.table,
+                      family=FAMILY[net.version], **where)
         except NetlinkError as exc:
             raise NetconfError(exc.code, f"{spec.describe()}: {exc}") from exc
     undo.push("route", spec.describe().replace(" add ", " del "), dst=spec.dst, ifname=spec.ifname,
-              table=spec.table)
+              table=spec.table, unreachable=spec.unreachable)
 
 
 @undo_handler("route")
 @off_loop
-def _del_route(dst: str, ifname: str, table: int) -> None:
+def _del_route(dst: str, ifname: str, table: int, unreachable: bool = False) -> None:
     net = ipaddress.ip_network(dst)
     with _ipr() as ipr:
-        found = ipr.link_lookup(ifname=ifname)
-        if not found:
-            return  # the device took its routes with it
+        if unreachable:
+            where: dict[str, Any] = {"type": RTN_UNREACHABLE}
+        else:
+            found = ipr.link_lookup(ifname=ifname)
+            if not found:
+                return  # the device took its routes with it
+            where = {"oif": found[0]}
         try:
-            ipr.route("del", dst=str(net.network_address), dst_len=net.prefixlen, oif=found[0], table=table,
-                      family=FAMILY[net.version])
+            ipr.route("del", dst=str(net.network_address), dst_len=net.prefixlen, table=table,
+                      family=FAMILY[net.version], **where)
         except NetlinkError as exc:
             if exc.code not in _GONE:
                 raise

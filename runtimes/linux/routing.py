@@ -66,16 +66,22 @@ def full_tunnel(
     relay_hosts: Sequence[str] = (),
     exclusions: Sequence[str] = EXCLUSION_NAMES,
     exclude_routes: Sequence[str] = (),
+    blocked_versions: Iterable[int] = (),
 ) -> RoutingPlan:
-    """All traffic of the families in `versions` through `ifname`, except the exclusions."""
+    """All traffic of the families in `versions` through `ifname`, except the exclusions.
+
+    Families in `blocked_versions` (a full tunnel without an address of that family) get the same
+    rules but an `unreachable` default route: their traffic fails at once instead of leaking outside.
+    """
     unknown = set(exclusions) - set(EXCLUSION_NAMES)
     if unknown:
         raise ValueError(f"unknown exclusions {sorted(unknown)}; known: {list(EXCLUSION_NAMES)}")
     routes: list[RouteSpec] = []
     rules: list[RuleSpec] = []
-    for version in sorted(set(versions)):
+    blocked = set(blocked_versions) - set(versions)
+    for version in sorted(set(versions) | blocked):
         default = "0.0.0.0/0" if version == 4 else "::/0"
-        routes.append(RouteSpec(default, ifname, table))
+        routes.append(RouteSpec(default, ifname, table, unreachable=version in blocked))
         prio = base_priority
         direct: list[str] = [_host_prefix(h) for h in relay_hosts if _version(h) == version]
         for name in exclusions:

@@ -45,10 +45,20 @@ def test_split_mode_ignores_default_routes_and_adds_own_routes() -> None:
     assert state.plan.describe() == ["ip -4 route add 172.16.0.0/12 dev oxtun0"]
 
 
-def test_full_mode_without_ipv6_address_leaves_ipv6_alone_and_drops_v6_dns() -> None:
-    state = network_state(params(routes=(), v6=False), ClientOptions(mode="full"))
+def test_full_tunnel_without_ipv6_address_blocks_ipv6_instead_of_leaking_it() -> None:
+    for state in (network_state(params(routes=(), v6=False), ClientOptions(mode="full")),
+                  network_state(params(v6=False), ClientOptions(mode="auto"))):
+        lines = state.plan.describe()
+        assert "ip -4 route add 0.0.0.0/0 dev oxtun0 table 51820" in lines
+        assert "ip -6 route add unreachable ::/0 table 51820" in lines
+        assert "ip -6 rule add not fwmark 0x4f58 lookup 51820 priority 31100" in lines
+        assert "ip -6 rule add ipproto udp dport 53 lookup main priority 31001" in lines
+        assert state.dns_servers == ("10.77.0.1",)
+
+
+def test_auto_without_pushed_ipv6_default_leaves_ipv6_alone() -> None:
+    state = network_state(params(routes=("0.0.0.0/0",), v6=False), OPTS)
     assert all(line.startswith("ip -4") for line in state.plan.describe())
-    assert state.dns_servers == ("10.77.0.1",)
 
 
 def test_dns_off_and_mtu_override() -> None:
