@@ -51,6 +51,16 @@ class Impairment:
     doc: str
 
 
+def policer_burst_kbytes(kbytes: int) -> int:
+    return max(16, kbytes // 8)
+
+
+def policer_bucket_bytes(kbytes: int) -> int:
+    """What an idle nftables byte policer lets through at once: one second of rate plus the burst
+    (nft_limit sizes its bucket as rate + burst; nft's kbytes are KiB)."""
+    return (kbytes + policer_burst_kbytes(kbytes)) * 1024
+
+
 def _loss_rules(percent: int) -> list[str]:
     if not 0 <= percent <= 100:
         raise ValueError(f"loss percent must be 0..100, not {percent}")
@@ -78,8 +88,9 @@ IMPAIRMENTS: dict[str, Impairment] = {
                    "drop N % of all forwarded packets at random (both directions)"),
         Impairment(
             "rate_limit_kbytes",
-            lambda kbytes: [f"limit rate over {kbytes} kbytes/second counter name impair_drops drop"],
-            "drop what exceeds N kbytes/s (all forwarded traffic)",
+            lambda kbytes: [f"limit rate over {kbytes} kbytes/second burst {policer_burst_kbytes(kbytes)} "
+                            "kbytes counter name impair_drops drop"],
+            "police all forwarded traffic to N kbytes/s (burst N/8 kbytes), dropping the excess",
         ),
         Impairment(
             "rate_limit_pps",

@@ -25,6 +25,8 @@ HEADLINE: dict[str, tuple[str, str]] = {
     "dns_outside": ("queries_seen_by_server", "queries outside"),
     "http_download": ("mbit_s", "Mbit/s"),
     "loss": ("mbit_s", "Mbit/s at loss"),
+    "rate_limit": ("share_of_limit", "of the policed rate"),
+    "udp_outage": ("resume_seconds", "s to resume"),
     "rogue": ("server_drop_counter_delta", "drops counted"),
     "roaming": ("resume_seconds", "s to resume"),
     "server_restart": ("reconnect_seconds", "s to reconnect"),

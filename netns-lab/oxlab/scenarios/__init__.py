@@ -9,11 +9,13 @@ from oxlab.scenarios import (
     http_download,
     loss,
     ping,
+    rate_limit,
     roaming,
     rogue,
     server_restart,
     tunnel_up,
     udp_echo,
+    udp_outage,
 )
 
 ORDER: tuple[Scenario, ...] = (
@@ -23,8 +25,10 @@ ORDER: tuple[Scenario, ...] = (
     dns_outside.SCENARIO,
     http_download.SCENARIO,
     loss.SCENARIO,
+    rate_limit.SCENARIO,
     rogue.SCENARIO,
     roaming.SCENARIO,
+    udp_outage.SCENARIO,
     server_restart.SCENARIO,
     client_teardown.SCENARIO,
 )
