@@ -248,7 +248,7 @@ class ClientSession(PeerSession, EndpointAPI):
             assert self.endpoint is not None
             self.ctx.events.append(HandshakeCompleted(self.peer, self.endpoint, parameters))
         self.flush_queue(now)
-        self.ensure_wake(min(kp.rekey_at, kp.expires_at))
+        self.ensure_wake(now)  # recompute every deadline (keepalive, rekey, expiry) for the new keypair
 
     def _apply(self, parameters: SessionParameters) -> bool:
         """Adopt granted parameters; True when they differ from the ones in force."""

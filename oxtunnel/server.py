@@ -459,6 +459,8 @@ class ServerEndpoint(EndpointAPI):
             for source in session.sources:
                 if source is not None:
                     self._routes[source] = session
+        if session.endpoint is not None and session.endpoint != addr:
+            session.roam(addr, now)  # a verified INIT from a new address: follow it, as any authentic packet
         session.endpoint = addr
         data = config.data
         session.datapath = DataPath(

@@ -8,7 +8,13 @@ from generated.codecs import constants as C
 from oxtunnel.client import ClientSession
 from oxtunnel.config import ClientConfig, ConfigError, PeerConfig, ServerConfig
 from oxtunnel.crypto import public_key
-from oxtunnel.events import HandshakeCompleted, PacketsReceived, SessionTerminated, TerminationReason
+from oxtunnel.events import (
+    EndpointChanged,
+    HandshakeCompleted,
+    PacketsReceived,
+    SessionTerminated,
+    TerminationReason,
+)
 from oxtunnel.server import ServerEndpoint
 from oxtunnel.trace import DropReason
 from oxtunnel.types import PeerAddress
@@ -386,3 +392,15 @@ def test_handshake_completed_is_reported_once_per_session() -> None:
     assert len(pair.take(HandshakeCompleted, "server")) == 1
     pair.advance(130.0, step=5.0)  # a rekey happens (keepalive keeps the session in use)
     assert not pair.take(HandshakeCompleted, "server")
+
+
+def test_a_handshake_from_a_new_address_moves_the_endpoint() -> None:
+    pair = make_pair(client_kw={"persistent_keepalive": 0})
+    pair.advance(C.REJECT_AFTER_TIME + 5, step=20.0)  # idle: every key expired, the session is kept
+    new_addr = PeerAddress("203.0.113.50", 1234)
+    pair.client_addr = new_addr
+    pair.client.send_packet(ipv4_packet(client_source(pair), "203.0.113.5"), pair.now)  # queued: INIT first
+    pair.flush()
+    (moved,) = pair.take(EndpointChanged, "server")
+    assert moved.old == CLIENT_ADDR and moved.new == new_addr
+    assert pair.take(PacketsReceived, "server") and pair.server.status()[0].endpoint == new_addr
