@@ -403,3 +403,46 @@ def _edit(sample: bytes, cut: int, edits: list[tuple[int, int]]) -> bytes:
         if data:
             data[offset % len(data)] = value
     return bytes(data)
+
+
+@pytest.mark.parametrize(
+    "flags,body,reason",
+    [
+        (0x09, b"\x99", DropReason.MALFORMED),  # control type that does not exist
+        (0x09, bytes([C.ControlType.DISCONNECT]), DropReason.MALFORMED),  # reason missing
+        (0x05, b"\x00\x00", DropReason.MALFORMED),  # batch with count 0
+        (0x03, b"\x00", DropReason.MALFORMED),  # compression envelope cut short
+        (0x03, b"\x00\x10\x00", DropReason.DECOMPRESSION_FAILED),  # block shorter than announced
+        (0x01, b"\x00" * 5, DropReason.INVALID_PACKET),  # not an IP packet
+        (0x11, bytes([0x45]) + bytes(40), DropReason.INVALID_PACKET),  # IPV6 flag on an IPv4 packet
+        (0x01, bytes([0x60]) + bytes(50), DropReason.INVALID_PACKET),  # IPv6 packet without the flag
+    ],
+)
+def test_authenticated_but_malformed_bodies_are_dropped(flags: int, body: bytes, reason: DropReason) -> None:
+    """A buggy (or compromised) peer with valid keys still cannot make the core raise."""
+    pair = make_pair()
+    kp = pair.client.current
+    assert kp is not None
+    pair.server.receive_datagram(kp.seal(flags, body), CLIENT_ADDR, pair.now)
+    assert pair.server.trace.last is not None and pair.server.trace.last.reason is reason
+    assert pair.server.status() and not pair.server.next_event()
+
+
+def test_envelopes_on_an_expired_keypair_are_dropped() -> None:
+    pair = make_pair(client_kw={"persistent_keepalive": 0})
+    kp = pair.client.current
+    assert kp is not None
+    late = kp.seal(0x01, ipv4_packet(client_source(pair), "203.0.113.5"))
+    pair.now += C.REJECT_AFTER_TIME + 1
+    pair.server.receive_datagram(late, CLIENT_ADDR, pair.now)
+    assert pair.server.trace.last is not None and pair.server.trace.last.reason is DropReason.KEYPAIR_EXPIRED
+
+
+def test_probe_bookkeeping_is_bounded() -> None:
+    pair = make_pair()
+    counters = [pair.client.send_probe(pair.now) for _ in range(80)]
+    pair.flush()
+    acknowledged = [e.counter for e in pair.client_events if type(e).__name__ == "ProbeAcknowledged"]
+    assert acknowledged == counters[-64:]  # the oldest 16 were forgotten: their ACKs are ignored
+    pair.client.close(pair.now)
+    pair.client.close(pair.now)  # closing twice is harmless
