@@ -63,7 +63,7 @@ def run_client(settings: ClientSettings) -> int:
             dns_backup=instance.dir / "resolv.conf.backup", fwmark=settings.fwmark, table=settings.table,
             rule_priority=settings.rule_priority, reconnect_min=settings.reconnect_min,
             reconnect_max=settings.reconnect_max, relay_hosts=(endpoint.host,),
-            udp_offload=settings.udp_offload,
+            udp_offload=settings.udp_offload, tun_offload=settings.tun_offload,
         )
         tunnel = ClientTunnel(lambda: ClientSession(config, rng=os.urandom), options, undo, net_undo)
         try:

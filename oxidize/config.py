@@ -74,6 +74,8 @@ SERVER_KEYS: tuple[Key, ...] = (
         "Prometheus `/metrics` listener; `\"\"` = off"),
     Key("server.udp_offload", v.Boolean(), True,
         "UDP GSO/GRO batching (one syscall per up to 64 datagrams); off: one datagram per syscall"),
+    Key("server.tun_offload", v.Boolean(), True,
+        "write runs of TCP segments to the TUN as one GSO super-packet (virtio-net header)"),
     Key("server.state_dir", v.FilePath(), "/run/oxidize", "control socket, pid and undo state"),
 )
 PEER_KEYS: tuple[Key, ...] = (
@@ -114,6 +116,8 @@ CLIENT_KEYS: tuple[Key, ...] = (
     Key("client.reconnect_max", v.Number(1, 3600), 30.0, "longest reconnect delay (s)"),
     Key("client.udp_offload", v.Boolean(), True,
         "UDP GSO/GRO batching (one syscall per up to 64 datagrams); off: one datagram per syscall"),
+    Key("client.tun_offload", v.Boolean(), True,
+        "write runs of TCP segments to the TUN as one GSO super-packet (virtio-net header)"),
     Key("client.state_dir", v.FilePath(), "/run/oxidize", "control socket, pid and undo state"),
 )
 
@@ -146,6 +150,7 @@ class ServerSettings:
     client_to_client: bool
     metrics: v.HostPort | None
     udp_offload: bool
+    tun_offload: bool
     state_dir: Path
     peers: tuple[Peer, ...]
 
@@ -177,6 +182,7 @@ class ClientSettings:
     reconnect_min: float
     reconnect_max: float
     udp_offload: bool
+    tun_offload: bool
     state_dir: Path
 
 

@@ -44,7 +44,7 @@ def run_server(settings: ServerSettings) -> int:
             nat=settings.nat, nftables_table=settings.nftables_table,
             client_to_client=settings.client_to_client,
             allow_destinations=frozenset(settings.allow_destinations),
-            udp_gso=settings.udp_offload, udp_gro=settings.udp_offload,
+            udp_gso=settings.udp_offload, udp_gro=settings.udp_offload, tun_offload=settings.tun_offload,
         )
         forwarder = ServerForwarder(endpoint, options, undo)
         try:
@@ -134,6 +134,10 @@ def server_metrics(forwarder: ServerForwarder) -> list[metrics.Family]:
         packets.add(stats["device_tx_packets"], direction="tx")
         fams += [datagrams, packets]
     if forwarder.device is not None:
+        device = forwarder.device
         fams.append(metrics.Family("oxidize_device_write_drops_total", "Packets the TUN refused.", "counter")
-                    .add(forwarder.device.write_drops))
+                    .add(device.write_drops))
+        fams.append(metrics.Family("oxidize_device_writes_total",
+                                   "Writes to the TUN (fewer than packets when TCP runs are joined).",
+                                   "counter").add(device.writes))
     return fams

@@ -63,6 +63,7 @@ class ClientOptions:
     reconnect_max: float = 30.0
     relay_hosts: tuple[str, ...] = field(default_factory=tuple)
     udp_offload: bool = True
+    tun_offload: bool = True
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,7 @@ class ClientTunnel:
     # -- set-up ---------------------------------------------------------------------------------------
     def setup(self) -> None:
         opts = self.options
-        device = TunDevice(opts.interface, mtu=opts.mtu or INITIAL_MTU)
+        device = TunDevice(opts.interface, mtu=opts.mtu or INITIAL_MTU, vnet_hdr=opts.tun_offload)
         self.device = device
         self.undo.push_local(device.close, f"remove TUN {device.name}")
         netconf.set_link_up(device.name, mtu=device.mtu)

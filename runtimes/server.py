@@ -41,6 +41,7 @@ class ServerOptions:
     forwarding: bool = True
     udp_gso: bool = True
     udp_gro: bool = True
+    tun_offload: bool = True
 
 
 class ServerForwarder:
@@ -62,7 +63,7 @@ class ServerForwarder:
         opts = self.options
         pool = self.endpoint.pool
         addresses = [a for a in (pool.server_ipv4, pool.server_ipv6) if a is not None]
-        device = TunDevice(opts.interface, mtu=self.endpoint.config.mtu)
+        device = TunDevice(opts.interface, mtu=self.endpoint.config.mtu, vnet_hdr=opts.tun_offload)
         self.device = device
         self.undo.push_local(device.close, f"remove TUN {device.name}")
         netconf.set_link_up(device.name, mtu=device.mtu)

@@ -6,8 +6,11 @@ non-blocking; the pump reads it when the event loop reports it readable and drai
 readers can share the load later. The device disappears when its last fd is closed (not persistent),
 which is also what happens if the process dies: no leftover interface.
 
-Room for offloads: `IFF_VNET_HDR` + `TUNSETOFFLOAD` (TSO super-packets, BRIEF §5) change the framing
-to a virtio-net header in front of each packet; they are constants here and an explicit opt-in later.
+Offloads: with `vnet_hdr=True` every read and write carries a virtio-net header (`IFF_VNET_HDR`).
+Reads stay plain packets (`TUNSETOFFLOAD 0`: the kernel segments and checksums before we see them);
+writes join runs of TCP segments into GSO super-packets (runtimes.linux.tcpgro), so the kernel's stack
+sees one packet per run — the receive-side half of wireguard-go's offloads. TSO reads (super-packets
+from the kernel, segmented here) are the other half, not done yet.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import logging
 import os
 import struct
 from collections.abc import Sequence
+
+from runtimes.linux import tcpgro
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +60,17 @@ def valid_interface_name(name: str) -> bool:
 class TunDevice:
     """One queue of a Linux TUN interface; `read_batch`/`write_batch` never block."""
 
-    def __init__(self, name: str, *, mtu: int, multi_queue: bool = False) -> None:
+    def __init__(self, name: str, *, mtu: int, multi_queue: bool = False, vnet_hdr: bool = False) -> None:
         if not valid_interface_name(name):
             raise TunError(errno.EINVAL,
                            f"invalid interface name {name!r} (1-15 bytes, no '/', ':' or spaces)")
         self.mtu = mtu
         self.multi_queue = multi_queue
+        self.vnet_hdr = vnet_hdr
         self.read_errors = 0
         self.write_drops = 0
+        self.writes = 0
+        self.packets_written = 0
         try:
             fd = os.open(TUN_PATH, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
         except FileNotFoundError as exc:
@@ -70,6 +78,7 @@ class TunDevice:
         except PermissionError as exc:
             raise TunError(exc.errno, f"{TUN_PATH}: permission denied (needs root or CAP_NET_ADMIN)") from exc
         flags = IFF_TUN | IFF_NO_PI | (IFF_MULTI_QUEUE if multi_queue else 0)
+        flags |= IFF_VNET_HDR if vnet_hdr else 0
         try:
             result = fcntl.ioctl(fd, TUNSETIFF, _IFREQ.pack(name.encode(), flags))
         except OSError as exc:
@@ -77,6 +86,14 @@ class TunDevice:
             hint = " (an interface of that name exists and is not a TUN of ours?)" if exc.errno in (
                 errno.EBUSY, errno.EINVAL, errno.EEXIST) else ""
             raise TunError(exc.errno, f"TUNSETIFF {name}: {os.strerror(exc.errno or 0)}{hint}") from exc
+        if vnet_hdr:
+            try:
+                fcntl.ioctl(fd, TUNSETVNETHDRSZ, struct.pack("i", tcpgro.VNET_HDR_LEN))
+                fcntl.ioctl(fd, TUNSETOFFLOAD, 0)  # the kernel hands us finished packets; we join on write
+            except OSError as exc:
+                os.close(fd)
+                reason = os.strerror(exc.errno or 0)
+                raise TunError(exc.errno, f"TUN offload set-up on {name}: {reason}") from exc
         self._fd = fd
         self.name = _IFREQ.unpack(result)[0].rstrip(b"\0").decode()
 
@@ -91,16 +108,18 @@ class TunDevice:
         """Open one more queue of this multi-queue interface (its own fd)."""
         if not self.multi_queue:
             raise ValueError("add_queue needs a device opened with multi_queue=True")
-        return TunDevice(self.name, mtu=self.mtu, multi_queue=True)
+        return TunDevice(self.name, mtu=self.mtu, multi_queue=True, vnet_hdr=self.vnet_hdr)
 
     def read_batch(self, max_packets: int) -> list[bytes]:
         """Up to `max_packets` packets that are ready now; [] when none."""
         packets: list[bytes] = []
         read = os.read
         fd = self._fd
+        skip = tcpgro.VNET_HDR_LEN if self.vnet_hdr else 0
+        size = READ_SIZE + skip
         while len(packets) < max_packets:
             try:
-                packet = read(fd, READ_SIZE)
+                packet = read(fd, size)
             except BlockingIOError:
                 break
             except OSError as exc:
@@ -108,6 +127,12 @@ class TunDevice:
                 self.read_errors += 1
                 log.debug("tun %s read: %s", self.name, exc)
                 break
+            if skip:
+                # without offloads (TUNSETOFFLOAD 0) the header is all zeros: no GSO, no partial checksum
+                if len(packet) <= skip or packet[1] != tcpgro.GSO_NONE:
+                    self.read_errors += 1
+                    continue
+                packet = packet[skip:]
             if packet:
                 packets.append(packet)
         return packets
@@ -116,7 +141,10 @@ class TunDevice:
         """Hand packets to the kernel. A full queue or a packet the kernel refuses is dropped and counted."""
         write = os.write
         fd = self._fd
-        for packet in packets:
+        self.packets_written += len(packets)
+        writes = tcpgro.coalesce(packets) if self.vnet_hdr else packets
+        self.writes += len(writes)
+        for packet in writes:
             try:
                 write(fd, packet)
             except OSError as exc:  # EAGAIN (txqueue full), EINVAL (not an IP packet), EIO (link down)

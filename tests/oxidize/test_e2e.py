@@ -192,6 +192,17 @@ def test_tunnel_end_to_end_and_nothing_left_behind(lab: Lab) -> None:
     # ping through the tunnel and the server's NAT, both families
     assert ping(lab, "192.168.88.2", 3), lab.log("client.log") + lab.log("server.log")
     assert ping(lab, "fd00:88::2", 2)
+
+    # bulk TCP both ways and both families, digests checked: the TUN write coalescing must be exact
+    bulk = [sys.executable, str(Path(__file__).with_name("bulk_helper.py"))]
+    server_side = subprocess.Popen(["ip", "netns", "exec", lab.inet, *bulk, "serve", "::", "9000"],
+                                   stdout=subprocess.PIPE, text=True)
+    lab.procs.append(server_side)  # type: ignore[arg-type]
+    assert server_side.stdout is not None and server_side.stdout.readline().strip() == "listening"
+    for command, host in (("get", "192.168.88.2"), ("put", "192.168.88.2"), ("get", "fd00:88::2"),
+                          ("put", "fd00:88::2")):
+        moved = ns_exec(lab.cli, *bulk, command, host, "9000", str(6 << 20), check=False, timeout=120)
+        assert moved.returncode == 0, (command, host, moved.stdout, moved.stderr)
     assert "nameserver 192.168.88.2" in (Path("/etc/netns") / lab.cli / "resolv.conf").read_text()
 
     status = json.loads(ns_exec(lab.cli, *oxidize_cmd("status", "--json", "-c", str(client_toml))).stdout)

@@ -26,12 +26,15 @@ def test_bad_name_refused_before_any_syscall() -> None:
 
 
 @pytest.mark.root
-def test_tun_moves_packets_both_ways_and_vanishes_on_close(netns: Callable[[str], str]) -> None:
+@pytest.mark.parametrize("vnet_hdr", [False, True])
+def test_tun_moves_packets_both_ways_and_vanishes_on_close(netns: Callable[[str], str],
+                                                           vnet_hdr: bool) -> None:
     ns = netns("tun")
     root = Path(__file__).resolve().parents[3]
     env = {"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin:/usr/sbin:/sbin"}
-    out = subprocess.run(["ip", "netns", "exec", ns, sys.executable, str(HELPER)], capture_output=True,
-                         text=True, timeout=60, cwd=root, env=env)
+    extra = ["--vnet-hdr"] if vnet_hdr else []
+    out = subprocess.run(["ip", "netns", "exec", ns, sys.executable, str(HELPER), *extra],
+                         capture_output=True, text=True, timeout=60, cwd=root, env=env)
     assert out.returncode == 0, out.stderr
     fields = dict(item.split("=") for item in out.stdout.split())
     assert fields["ping_rc"] == "0" and int(fields["answered"]) >= 3

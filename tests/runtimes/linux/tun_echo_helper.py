@@ -43,7 +43,7 @@ def echo_reply(packet: bytes) -> bytes | None:
 
 def main() -> int:
     undo = UndoStack()
-    tun = TunDevice("oxtest0", mtu=1400, multi_queue=True)
+    tun = TunDevice("oxtest0", mtu=1400, multi_queue=True, vnet_hdr="--vnet-hdr" in sys.argv)
     second = tun.add_queue()
     netconf.set_link_up(tun.name, mtu=1400)
     netconf.add_address(undo, tun.name, ipaddress.ip_interface("10.99.0.1/24"))
