@@ -20,7 +20,7 @@ REPORT_DIR = LAB_ROOT / "reports" / "latest"
 # The headline number of each scenario, shown in the table and the Markdown report.
 HEADLINE: dict[str, tuple[str, str]] = {
     "tunnel_up": ("start_seconds", "s to start"),
-    "ping": ("v4_rtt_ms", "ms RTT v4"),
+    "ping": ("v4_rtt_ms", "ms RTT v4 (median)"),
     "udp_echo": ("v4_rtt_ms_median", "ms RTT (median)"),
     "dns_outside": ("queries_seen_by_server", "queries outside"),
     "http_download": ("mbit_s", "Mbit/s"),
@@ -119,8 +119,8 @@ def write_charts(results: Sequence[ScenarioResult], out_dir: Path) -> list[str]:
         ("download at loss Mbit/s", _metric(results, "loss", "mbit_s")),
     ) if isinstance(value, int | float)]
     rtts = [(label, value) for label, value in (
-        ("ping v4", _metric(results, "ping", "v4_rtt_ms")),
-        ("ping v6", _metric(results, "ping", "v6_rtt_ms")),
+        ("ping v4 (median)", _metric(results, "ping", "v4_rtt_ms")),
+        ("ping v6 (median)", _metric(results, "ping", "v6_rtt_ms")),
         ("UDP echo v4", _metric(results, "udp_echo", "v4_rtt_ms_median")),
         ("UDP echo v6", _metric(results, "udp_echo", "v6_rtt_ms_median")),
     ) if isinstance(value, int | float)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from oxlab.topology import Topology
 
 _PING_SUMMARY = re.compile(r"(\d+) packets transmitted, (\d+) received")
 _PING_RTT = re.compile(r"= ([\d.]+)/([\d.]+)/([\d.]+)/([\d.]+) ms")
+_PING_EACH = re.compile(r"time=([\d.]+) ms")
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class PingResult:
     received: int
     rtt_avg_ms: float | None
     rtt_max_ms: float | None
+    rtt_median_ms: float | None = None
 
     @property
     def loss_pct(self) -> float:
@@ -36,7 +39,7 @@ def ping(topo: Topology, role: str, host: str, count: int = 5, interval: float =
          deadline_s: float | None = None, size: int | None = None) -> PingResult:
     """ping(8) from a role's namespace; `-w` bounds it in time even when nothing answers."""
     deadline = deadline_s or max(2.0, count * interval + 2.0)
-    argv = ["ping", "-n", "-q", "-c", str(count), "-i", str(interval), "-w", str(int(deadline + 0.999)),
+    argv = ["ping", "-n", "-c", str(count), "-i", str(interval), "-w", str(int(deadline + 0.999)),
             "-W", "1"]
     if size is not None:
         argv += ["-s", str(size)]
@@ -46,8 +49,10 @@ def ping(topo: Topology, role: str, host: str, count: int = 5, interval: float =
     rtt = _PING_RTT.search(done.stdout)
     if not summary:
         return PingResult(count, 0, None, None)
+    each = [float(t) for t in _PING_EACH.findall(done.stdout)]
     return PingResult(int(summary.group(1)), int(summary.group(2)),
-                      float(rtt.group(2)) if rtt else None, float(rtt.group(3)) if rtt else None)
+                      float(rtt.group(2)) if rtt else None, float(rtt.group(3)) if rtt else None,
+                      round(statistics.median(each), 3) if each else None)
 
 
 def ping_ok(topo: Topology, role: str, host: str) -> bool:
