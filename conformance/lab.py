@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import os
 import secrets
 import shutil
@@ -37,9 +38,36 @@ from conformance.v3 import handshake as hs
 PEER_IP, SERVER_IP, SERVER_INNER_IP, OBSERVER_IP = "10.201.0.2", "10.201.0.1", "10.202.0.1", "10.202.0.2"
 FLOOD_SOURCES = ("10.201.0.10", "10.201.0.11")
 POOL_V4 = "10.203.0.0/24"
-# transport -> the server.toml keys that enable it (filled in as the transports land in oxidize)
-TRANSPORT_KEYS: dict[str, dict[str, str]] = {
-    "udp": {"listen": f"{SERVER_IP}:51820"},
+MASQUE_TOKEN = b"oxc-conformance-token"
+# transport -> server.toml (section, {key: TOML value}); keys marked optional are tuning the lab may drop
+# when the server does not know them (an older or newer oxidize); an unknown *section* means the server
+# does not offer that transport, which the suite then reports as "transport not offered by target"
+TRANSPORT_CONFIG: dict[str, list[tuple[str, dict[str, str], frozenset[str]]]] = {
+    "udp": [("server", {"listen": f'"{SERVER_IP}:51820"'}, frozenset())],
+    "tcp": [
+        (
+            "tcp",
+            {"listen": f'"{SERVER_IP}:51821"', "first_frame_timeout": "3"},
+            frozenset({"first_frame_timeout"}),
+        )
+    ],
+    "quic": [
+        ("quic", {"listen": f'"{SERVER_IP}:51822"'}, frozenset()),
+        (
+            "masque",
+            {
+                "token_sha256": f'["{hashlib.sha256(MASQUE_TOKEN).hexdigest()}"]',
+                "interface": '"oxcm0"',
+                "ipv6_pool": '""',
+            },
+            frozenset({"interface", "ipv6_pool"}),
+        ),
+    ],
+}
+LISTEN_CHECKS = {
+    "udp": ("-Hlun", "sport = :51820"),
+    "tcp": ("-Hltn", "sport = :51821"),
+    "quic": ("-Hlun", "sport = :51822"),
 }
 
 
@@ -154,6 +182,7 @@ class OxidizeServer:
     )
     server_key: bytes = field(default_factory=hs.random_private_key)
     extra_config: dict[str, str] = field(default_factory=dict)  # raw TOML values for [server] (tests)
+    dropped: set[str] = field(default_factory=set)  # tuning keys the server did not know
     proc: subprocess.Popen[bytes] | None = None
 
     def _write_key(self, name: str, key: bytes) -> Path:
@@ -163,36 +192,59 @@ class OxidizeServer:
         return path
 
     def config_text(self) -> str:
-        lines = [
-            "[server]",
-            'private_key_file = "server.key"',
-            'interface = "oxcs0"',
-            f'ipv4_pool = "{POOL_V4}"',
-            'ipv6_pool = ""',
-            'routes = ["0.0.0.0/0"]',
-            'metrics = ""',
-            f'nftables_table = "oxc{self.lab.suffix}"',
-            f'state_dir = "{self.workdir / "state"}"',
-        ]
+        sections: dict[str, list[str]] = {
+            "server": [
+                'private_key_file = "server.key"',
+                'interface = "oxcs0"',
+                f'ipv4_pool = "{POOL_V4}"',
+                'ipv6_pool = ""',
+                'routes = ["0.0.0.0/0"]',
+                'metrics = ""',
+                f'nftables_table = "oxc{self.lab.suffix}"',
+                f'state_dir = "{self.workdir / "state"}"',
+            ]
+        }
         for transport in self.transports:
-            lines += [f'{key} = "{value}"' for key, value in TRANSPORT_KEYS[transport].items()]
-        lines += [f"{key} = {value}" for key, value in self.extra_config.items()]
+            for section, keys, _ in TRANSPORT_CONFIG[transport]:
+                sections.setdefault(section, []).extend(
+                    f"{key} = {value}"
+                    for key, value in keys.items()
+                    if f"{section}.{key}" not in self.dropped
+                )
+        sections["server"] += [f"{key} = {value}" for key, value in self.extra_config.items()]
+        lines: list[str] = []
+        for section, body in sections.items():
+            lines += [f"[{section}]", *body, ""]
         for i, key in enumerate(self.client_keys):
             lines += [
-                "",
                 "[[peers]]",
                 f'name = "suite{i}"',
                 f'public_key = "{base64.b64encode(hs.public_key(key)).decode()}"',
+                "",
             ]
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines)
+
+    def _adapt(self, errors: str) -> bool:
+        """Drop what the server's config validator refused, if it is ours to drop; True if anything was."""
+        changed = False
+        for transport in list(self.transports):
+            for section, _, optional in TRANSPORT_CONFIG[transport]:
+                if f"[{section}]: unknown section" in errors and transport != "udp":
+                    self.transports = tuple(t for t in self.transports if t != transport)
+                    changed = True
+                for key in optional:
+                    if f"{section}.{key}:" in errors and f"{section}.{key}" not in self.dropped:
+                        self.dropped.add(f"{section}.{key}")
+                        changed = True
+        return changed
 
     def start(self, ready_timeout: float = 30.0) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._write_key("server.key", self.server_key)
         for i, key in enumerate(self.client_keys):
             self._write_key(f"client{i}.key", key)
-        config = self.workdir / "server.toml"
-        config.write_text(self.config_text())
+        (self.workdir / "masque.token").write_text(MASQUE_TOKEN.decode() + "\n")
+        (self.workdir / "server.toml").write_text(self.config_text())
         log = (self.workdir / "server.log").open("wb")
         self.proc = subprocess.Popen(
             [
@@ -206,7 +258,7 @@ class OxidizeServer:
                 "-v",
                 "server",
                 "-c",
-                str(config),
+                str(self.workdir / "server.toml"),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -215,14 +267,23 @@ class OxidizeServer:
         deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                if self._adapt(self.log_tail(40)):  # a config error about a transport we may drop
+                    self.proc = None
+                    self.start(max(5.0, deadline - time.monotonic()))
+                    return
                 raise LabError(f"oxidize server exited with {self.proc.returncode}: {self.log_tail()}")
-            listening = _ns(self.lab.server, "ss", "-Hlun", "sport = :51820", check=False).stdout.strip()
-            if listening:
-                time.sleep(0.3)  # the TUN and nftables steps come before the socket is served
+            if all(
+                _ns(
+                    self.lab.server, "ss", LISTEN_CHECKS[t][0], LISTEN_CHECKS[t][1], check=False
+                ).stdout.strip()
+                for t in self.transports
+            ):
+                time.sleep(0.3)  # the TUN and nftables steps come before the sockets are served
                 return
             time.sleep(0.2)
         raise LabError(
-            f"oxidize server did not listen on UDP 51820 within {ready_timeout:.0f} s: {self.log_tail()}"
+            f"oxidize server did not listen on {', '.join(self.transports)} within "
+            f"{ready_timeout:.0f} s: {self.log_tail()}"
         )
 
     def log_tail(self, lines: int = 15) -> str:
@@ -255,6 +316,7 @@ class OxidizeServer:
             "flood_packets": 600,
             "flood_seconds": 2.0,
             "keepalive_wait_max": 15,
+            "tcp_idle_wait": 13 if "tcp.first_frame_timeout" in self.dropped else 6,
             **(timing or {}),
         }
         files = ", ".join(f'"client{i}.key"' for i in range(len(self.client_keys)))
@@ -266,6 +328,9 @@ class OxidizeServer:
             f'server_public_key = "{base64.b64encode(hs.public_key(self.server_key)).decode()}"',
             f"client_private_key_files = [{files}]",
             f"source_addresses = [{', '.join(chr(34) + a + chr(34) for a in FLOOD_SOURCES)}]",
+            "",
+            "[masque]",
+            'token_file = "masque.token"',
             "",
             "[observer]",
             f'address = "{OBSERVER_IP}"',
@@ -294,7 +359,7 @@ def our_server(
     lab = Lab()
     owned = workdir is None
     work = workdir or Path(tempfile.mkdtemp(prefix="oxc-lab-"))
-    offered = tuple(t for t in transports if t in TRANSPORT_KEYS)
+    offered = tuple(t for t in transports if t in TRANSPORT_CONFIG)
     server = OxidizeServer(lab, work, offered, extra_config=dict(extra_config or {}))
     try:
         lab.up()
