@@ -89,7 +89,7 @@ class CheckContext:
         else:
             from conformance.quic_link import QuicLink
 
-            link = QuicLink(self.target.address, port, self.target.quic_server_name)
+            link = QuicLink(self.target.address, port, self.target.quic_server_name, source=source)
         self._links.append(link)
         return link
 

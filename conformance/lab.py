@@ -372,10 +372,12 @@ def our_server(
             shutil.rmtree(work, ignore_errors=True)
 
 
-def run_suite_in_peer(server: OxidizeServer, report_dir: Path, extra: Sequence[str] = ()) -> int:
+def run_suite_in_peer(
+    server: OxidizeServer, report_dir: Path, extra: Sequence[str] = (), timing: dict[str, float] | None = None
+) -> int:
     """Run ``python -m conformance`` inside the peer namespace against the lab target; its exit status."""
     target = server.workdir / "target.toml"
-    target.write_text(server.target_toml())
+    target.write_text(server.target_toml(timing=timing))
     cmd = [
         "ip",
         "netns",

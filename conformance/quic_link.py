@@ -42,6 +42,7 @@ class QuicClient:
         max_datagram_frame_size: int | None = 65535,
         max_datagram_size: int = 1452,
         handler: EventHandler | None = None,
+        source: str | None = None,
     ) -> None:
         config = QuicConfiguration(
             is_client=True,
@@ -54,6 +55,8 @@ class QuicClient:
         self.quic = QuicConnection(configuration=config)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        if source:
+            self.sock.bind((source, 0))
         self.sock.connect((host, port))
         self.sock.setblocking(False)
         self.addr = (host, port)
@@ -132,10 +135,15 @@ class QuicLink:
     transport = "quic"
 
     def __init__(
-        self, host: str, port: int, server_name: str = "localhost", connect_timeout: float = 3.0
+        self,
+        host: str,
+        port: int,
+        server_name: str = "localhost",
+        connect_timeout: float = 3.0,
+        source: str | None = None,
     ) -> None:
         self.inbox: list[bytes] = []
-        self.client = QuicClient(host, port, C.QUIC_ALPN, server_name, handler=self._event)
+        self.client = QuicClient(host, port, C.QUIC_ALPN, server_name, handler=self._event, source=source)
         self.bytes_sent = self.bytes_received = self.datagrams_received = 0
         self.client.connect(connect_timeout)
 
