@@ -113,6 +113,8 @@ def request(path: Path, cmd: str, timeout: float = 5.0, **args: Any) -> dict[str
             sock.connect(str(path))
         except (FileNotFoundError, ConnectionRefusedError):
             raise ControlError(f"nothing answers on {path}") from None
+        except PermissionError:
+            raise ControlError(f"{path}: permission denied (the control socket is root's)") from None
         sock.sendall(json.dumps({"cmd": cmd, **args}).encode() + b"\n")
         chunks = []
         while True:
