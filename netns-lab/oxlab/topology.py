@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -315,13 +316,12 @@ def list_lab_namespaces() -> list[str]:
 
 
 def _pid_alive(pid: int) -> bool:
+    """True while the process runs; a killed run that nobody has reaped yet (a zombie) is dead."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
         return False
-    except PermissionError:
-        return True
-    return True
+    return state not in ("Z", "X")
 
 
 def cleanup(all_runs: bool = False, out: object = sys.stdout) -> list[str]:
@@ -336,6 +336,12 @@ def cleanup(all_runs: bool = False, out: object = sys.stdout) -> list[str]:
             continue
         remove_namespace(name)
         removed.append(name)
+    # Work directories of dead runs (keys, configs, captures, the HTTP file): /tmp/oxl-<run id>-*.
+    for work in Path(tempfile.gettempdir()).glob(f"{PREFIX}-*"):
+        pid = owner_pid(work.name)
+        if work.is_dir() and pid is not None and (all_runs or not _pid_alive(pid)):
+            shutil.rmtree(work, ignore_errors=True)
+            removed.append(str(work))
     wg_dir = Path("/var/run/wireguard")
     if wg_dir.is_dir():
         for sock in wg_dir.glob(f"{PREFIX}*.sock"):
