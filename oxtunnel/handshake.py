@@ -8,12 +8,13 @@ session layer records in the trace (a peer fault never raises out of the core).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from oxtunnel import wire
 from oxtunnel.cookies import ZERO_MAC, CookieJar, Mac1
 from oxtunnel.crypto import Rng
-from oxtunnel.noise import DHLEN, HandshakeResult, Initiator, NoiseError, Responder
+from oxtunnel.noise import DHLEN, HandshakeResult, Initiator, NoiseError, Responder, UnknownInitiator
 from oxtunnel.trace import DropReason
 
 MAC_SIZE = wire.MAC_SIZE
@@ -129,12 +130,15 @@ def parse_init(data: bytes) -> wire.HandshakeInit:
 
 
 def open_init(
-    init: wire.HandshakeInit, responder: Responder, static_static: object = None
+    init: wire.HandshakeInit, responder: Responder, static_static: Callable[[bytes], bytes | None]
 ) -> tuple[bytes, bytes]:
-    """(client static public key, init_payload bytes); the caller checks the key against its peers."""
+    """(client static public key, init_payload bytes); ``static_static`` accepts or refuses the client's
+    key (see noise.Responder) before the second Diffie-Hellman."""
     message = init.ephemeral + init.encrypted_static + init.encrypted_payload
     try:
-        return responder.read_message_1(message, static_static)  # type: ignore[arg-type]
+        return responder.read_message_1(message, static_static)
+    except UnknownInitiator as exc:
+        raise HandshakeError(DropReason.UNKNOWN_PEER, exc.static.hex()[:16]) from None
     except NoiseError as exc:
         raise HandshakeError(DropReason.HANDSHAKE_FAILED, str(exc)) from None
 

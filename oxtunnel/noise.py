@@ -35,6 +35,14 @@ class NoiseError(Exception):
     """A handshake message failed to authenticate or carried an unusable key."""
 
 
+class UnknownInitiator(NoiseError):
+    """Message 1 authenticated its static key, but the responder's caller does not accept that key."""
+
+    def __init__(self, static: bytes) -> None:
+        super().__init__("initiator static key not accepted")
+        self.static = static
+
+
 def blake2s(data: bytes) -> bytes:
     """HASH() of the Noise spec: BLAKE2s-256."""
     return hashlib.blake2s(data).digest()
@@ -237,9 +245,9 @@ class Initiator:
 class Responder:
     """The IK responder (the OxTunnel server): reads message 1, writes message 2.
 
-    ``read_message_1`` stops after the initiator's static key is known so the caller can check it
-    against its peers list *before* the payload is trusted; ``static_static`` lets the caller supply a
-    cached DH(s, rs) for a known peer.
+    ``read_message_1`` asks ``static_static(rs)`` as soon as the initiator's static key is decrypted:
+    the caller answers with a cached DH(s, rs), ``b""`` for an accepted key without a cache entry, or
+    None to refuse the key — then UnknownInitiator is raised before the second DH is paid for.
     """
 
     __slots__ = ("_static", "_prefix", "_state", "_re", "_rs", "static_static")
@@ -263,8 +271,10 @@ class Responder:
         state.mix_hash(re)
         state.mix_key(dh(self._static, re))
         rs = state.decrypt_and_hash(message[DHLEN : DHLEN + DHLEN + TAGLEN])
-        cached = static_static(rs) if static_static is not None else None
-        self.static_static = cached if cached is not None else dh(self._static, rs)
+        cached = static_static(rs) if static_static is not None else b""
+        if cached is None:
+            raise UnknownInitiator(rs)
+        self.static_static = cached or dh(self._static, rs)
         state.mix_key(self.static_static)
         payload = state.decrypt_and_hash(message[DHLEN + DHLEN + TAGLEN :])
         self._state, self._re, self._rs = state, re, rs

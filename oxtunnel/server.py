@@ -343,10 +343,8 @@ class ServerEndpoint(EndpointAPI):
         if not self._handshake_limit.allow(addr.host, now):
             raise hs.HandshakeError(DropReason.HANDSHAKE_RATE_LIMITED, addr.host)
         responder = Responder(self._static, self._prefix)
-        peer, payload_bytes = hs.open_init(init, responder, self._static_static.get)
-        peer_config = self._peers.get(peer)
-        if peer_config is None:
-            raise hs.HandshakeError(DropReason.UNKNOWN_PEER, peer.hex()[:16])
+        peer, payload_bytes = hs.open_init(init, responder, self._accept_static)
+        peer_config = self._peers[peer]
         if peer not in self._static_static:  # only authorized keys are cached: bounded by the peers list
             self._static_static[peer] = responder.static_static
         payload = hs.decode_init_payload(payload_bytes)
@@ -362,6 +360,13 @@ class ServerEndpoint(EndpointAPI):
             )
         self._timestamps[peer] = payload.timestamp
         self._respond(peer, peer_config, init, payload, cipher, responder, addr, now)
+
+    def _accept_static(self, peer: bytes) -> bytes | None:
+        """For the Noise responder: the cached DH(s, rs) of an authorized key (b"" if not cached yet),
+        None for a key not in the peers list (refused before the second Diffie-Hellman)."""
+        if peer not in self._peers:
+            return None
+        return self._static_static.get(peer, b"")
 
     def _respond(
         self,

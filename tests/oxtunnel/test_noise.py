@@ -195,3 +195,22 @@ def test_hmac_blake2s_matches_the_standard_library(key_size: int) -> None:
     key = key[:key_size]
     for data in (b"", b"x", bytes(1000)):
         assert noise.hmac_blake2s(key, data) == hmac.new(key, data, hashlib.blake2s).digest()
+
+
+def test_responder_refuses_an_unknown_initiator_before_the_second_dh() -> None:
+    client = X25519PrivateKey.from_private_bytes(_key(5))
+    server = X25519PrivateKey.from_private_bytes(_key(6))
+    prefix = noise.IKPrefix(NAME, PROLOGUE, noise.public_bytes(server))
+    msg1 = noise.Initiator(client, prefix).write_message_1(b"p", _rng(1))
+    seen: list[bytes] = []
+
+    def refuse(rs: bytes) -> bytes | None:
+        seen.append(rs)
+        return None
+
+    with pytest.raises(noise.UnknownInitiator) as caught:
+        noise.Responder(server, prefix).read_message_1(msg1, refuse)
+    assert caught.value.static == noise.public_bytes(client) == seen[0]
+    responder = noise.Responder(server, prefix)
+    assert responder.read_message_1(msg1, lambda rs: b"")[1] == b"p"  # accepted, not cached: computed
+    assert responder.static_static == noise.dh(server, noise.public_bytes(client))
