@@ -24,9 +24,9 @@ from tests.conformance.core_harness import CoreServer
 
 FAST: dict[str, float] = {
     "reply_timeout": 1.0,
-    "silence_window": 0.15,
-    "flood_packets": 500,
-    "flood_seconds": 1.5,
+    "silence_window": 0.1,
+    "flood_packets": 400,
+    "flood_seconds": 1.2,
     "keepalive_wait_max": 0,
     "tcp_idle_wait": 4,
 }
