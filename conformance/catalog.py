@@ -31,6 +31,8 @@ _ROWS: list[Requirement] = [
                 "BRIEF §2.2", MUST, ALL, HS),
     Requirement("HS-007", "a new handshake from the same client keeps its tunnel address",
                 "BRIEF §2.9 (stable per client key)", SHOULD, ALL, HS),
+    Requirement("HS-008", "a re-handshake with different features gets a consistent session_config "
+                "(an IPv6 address iff IPV6 is granted)", "spec §3 (session_config)", SHOULD, ALL, HS),
     # --- data envelope (spec §2, BRIEF §2.3)
     Requirement("DATA-001", "data flows both ways through the tunnel (echo through the server)",
                 "spec §2", MUST, ALL, HS),
@@ -40,6 +42,8 @@ _ROWS: list[Requirement] = [
                 "spec §1, §2", MUST, ALL, ("DATA-001",)),
     Requirement("DATA-004", "the session survives a change of client address (roaming by receiver index)",
                 "BRIEF §2.3", SHOULD, ("udp",), ("DATA-001",)),
+    Requirement("DATA-005", "IPv6 inside the tunnel: an ICMPv6 echo flagged IPV6 goes both ways",
+                "spec §2, BRIEF §2.9", MUST, ALL, HS),
     # --- malformed headers (spec §1): dropped, no reply, server alive, other sessions unaffected
     Requirement("HDR-001", "bad magic: dropped, no reply, server and other sessions unaffected",
                 "spec §1", MUST, ALL, ()),

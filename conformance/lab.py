@@ -38,6 +38,8 @@ from conformance.v3 import handshake as hs
 PEER_IP, SERVER_IP, SERVER_INNER_IP, OBSERVER_IP = "10.201.0.2", "10.201.0.1", "10.202.0.1", "10.202.0.2"
 FLOOD_SOURCES = ("10.201.0.10", "10.201.0.11")
 POOL_V4 = "10.203.0.0/24"
+POOL_V6 = "fd77:6f78:c0::/64"
+SERVER_INNER_IP6, OBSERVER_IP6 = "fd02:201::1", "fd02:201::2"
 MASQUE_TOKEN = b"oxc-conformance-token"
 # transport -> server.toml (section, {key: TOML value}); keys marked optional are tuning the lab may drop
 # when the server does not know them (an older or newer oxidize); an unknown *section* means the server
@@ -158,10 +160,14 @@ class Lab:
         _ns(self.server, "ip", "addr", "add", f"{SERVER_IP}/24", "dev", "s0")
         _ns(self.server, "ip", "addr", "add", f"{SERVER_INNER_IP}/24", "dev", "s1")
         _ns(self.observer, "ip", "addr", "add", f"{OBSERVER_IP}/24", "dev", "o0")
+        _ns(self.server, "ip", "-6", "addr", "add", f"{SERVER_INNER_IP6}/64", "dev", "s1", "nodad")
+        _ns(self.observer, "ip", "-6", "addr", "add", f"{OBSERVER_IP6}/64", "dev", "o0", "nodad")
         for ns, dev in ((self.peer, "p0"), (self.server, "s0"), (self.server, "s1"), (self.observer, "o0")):
             _ns(ns, "ip", "link", "set", dev, "up")
         _ns(self.server, "ip", "route", "add", "default", "via", OBSERVER_IP)
         _ns(self.observer, "ip", "route", "add", "default", "via", SERVER_INNER_IP)
+        _ns(self.server, "ip", "-6", "route", "add", "default", "via", OBSERVER_IP6)
+        _ns(self.observer, "ip", "-6", "route", "add", "default", "via", SERVER_INNER_IP6)
         _ns(self.server, "sysctl", "-qw", "net.ipv4.conf.all.route_localnet=1")
 
     def down(self) -> None:
@@ -197,8 +203,8 @@ class OxidizeServer:
                 'private_key_file = "server.key"',
                 'interface = "oxcs0"',
                 f'ipv4_pool = "{POOL_V4}"',
-                'ipv6_pool = ""',
-                'routes = ["0.0.0.0/0"]',
+                f'ipv6_pool = "{POOL_V6}"',
+                'routes = ["0.0.0.0/0", "::/0"]',
                 'metrics = ""',
                 f'nftables_table = "oxc{self.lab.suffix}"',
                 f'state_dir = "{self.workdir / "state"}"',
@@ -341,6 +347,7 @@ class OxidizeServer:
             "",
             "[echo]",
             f'address = "{OBSERVER_IP}"',
+            f'address6 = "{OBSERVER_IP6}"',
             'protocol = "icmp"',
             "",
             "[timing]",

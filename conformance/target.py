@@ -53,6 +53,7 @@ class EchoConfig:
     address: str | None  # None: the gateway (first host) of the assigned tunnel prefix
     protocol: str = "icmp"
     port: int = 7
+    address6: str | None = None  # an IPv6 echo host (ICMPv6) for DATA-005; None: the IPv6 gateway
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ def _observer(source: str, raw: dict[str, Any]) -> ObserverConfig:
 
 
 def _echo(source: str, raw: dict[str, Any]) -> EchoConfig:
-    _reject_unknown(source, "echo.", raw, {"address", "protocol", "port"})
+    _reject_unknown(source, "echo.", raw, {"address", "address6", "protocol", "port"})
     protocol = raw.get("protocol", "icmp")
     if protocol not in ECHO_PROTOCOLS:
         raise TargetError(source, "echo.protocol", f"must be one of {ECHO_PROTOCOLS}, got {protocol!r}")
@@ -187,6 +188,9 @@ def _echo(source: str, raw: dict[str, Any]) -> EchoConfig:
         address=None if address in (None, "gateway") else _address(source, "echo.address", address),
         protocol=protocol,
         port=_int(source, "echo.port", raw.get("port", 7), 1, 65535),
+        address6=None
+        if raw.get("address6") in (None, "gateway")
+        else _address(source, "echo.address6", raw["address6"]),
     )
 
 

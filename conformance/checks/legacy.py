@@ -575,6 +575,8 @@ def legitimate_during_flood(ctx: CheckContext) -> Outcome:
 
 
 NOT_APPLICABLE = {
+    "HS-008": "the dialect negotiates nothing but the encryption byte (see DWN-002)",
+    "DATA-005": "the dialect's server only ever assigns IPv4 (prefer_ipv6 is hard-wired false, §2.3)",
     "DATA-003": "the dialect has no envelope counter: seq doubles as the nonce, the server sends 0 (§4.2)",
     "HDR-008": "the dialect defines no invalid flag combinations (every bit is independent, §1.2)",
     "CTL-004": "the dialect has no authenticated control messages; ACK only answers KEEPALIVE (§2)",

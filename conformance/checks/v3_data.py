@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 
+from conformance import inner
 from conformance.context import CheckContext
-from conformance.registry import Outcome, failed, implements, passed
+from conformance.registry import Outcome, SkipCheck, failed, implements, passed
 from conformance.v3 import support, wire
 
 
@@ -104,4 +105,36 @@ def roaming(ctx: CheckContext) -> Outcome:
     return passed(
         f"session followed the client to {where} without a new handshake"
         + (f" ({len(late)} late datagrams on the old socket)" if late else "")
+    )
+
+
+@implements("DATA-005", "v3")
+def ipv6_inside(ctx: CheckContext) -> Outcome:
+    sess = support.session(ctx, features=wire.FEATURE_IPV6)
+    if sess.config.ipv6 is None:
+        if sess.config.features & wire.FEATURE_IPV6:
+            return failed("session_config grants the IPV6 feature but assigns no IPv6 address")
+        raise SkipCheck("the server offers no IPv6 inside the tunnel (IPV6 not granted)")
+    assert sess.address6 is not None
+    dst = ctx.target.echo.address6 or str(next(iter(sess.config.ipv6.network.hosts())))
+    probe = inner.echo_request(sess.address6, dst)
+    started = time.monotonic()
+    if not support.answered(ctx, sess, sess.seal_ip(probe.packet), probe):
+        return failed(f"ICMPv6 echo {sess.address6} -> {dst} (flags ENCRYPTED|IPV6) got no answer")
+    rtt = (time.monotonic() - started) * 1000
+    reply = next(o for o in reversed(sess.opened) if not o.flags & wire.FLAG_CONTROL)
+    if not reply.flags & wire.FLAG_IPV6:
+        return failed("the server's envelope carrying an IPv6 packet lacks the IPV6 flag")
+    unflagged = inner.echo_request(sess.address6, dst)
+    if support.answered(
+        ctx,
+        sess,
+        sess.seal_ip(unflagged.packet, flags=wire.FLAG_ENCRYPTED),
+        unflagged,
+        ctx.timing.silence_window,
+    ):
+        return failed("an IPv6 packet without the IPV6 flag was delivered (spec §2: a mismatch is dropped)")
+    return passed(
+        f"ICMPv6 echo {sess.address6} -> {dst} answered in {rtt:.1f} ms, reply flagged IPV6; "
+        "an unflagged IPv6 packet was dropped"
     )

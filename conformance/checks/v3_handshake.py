@@ -143,3 +143,23 @@ def stable_address(ctx: CheckContext) -> Outcome:
     if not support.echo(ctx, second):
         raise CheckFailed("the newest session gets no echo")
     return passed(f"two handshakes, same address {first.config.ipv4} / {first.config.ipv6}")
+
+
+@implements("HS-008", "v3")
+def consistent_rehandshake(ctx: CheckContext) -> Outcome:
+    """Ask for IPv6, then not: the second session_config must not keep an address it does not grant.
+
+    (This order leaves the client's state with IPv6, as every other check asks for it.)"""
+    with_v6 = support.session(ctx, features=wire.FEATURE_IPV6)
+    without = support.session(ctx, features=0)
+    again = support.session(ctx, features=wire.FEATURE_IPV6)
+    for label, sess in (("asking for IPv6", with_v6), ("then without IPv6", without), ("then again", again)):
+        granted = bool(sess.config.features & wire.FEATURE_IPV6)
+        if granted != (sess.config.ipv6 is not None):
+            state = (
+                "granted without an IPv6 address" if granted else f"not granted, yet {sess.config.ipv6} kept"
+            )
+            return failed(f"re-handshake {label}: IPV6 {state}")
+    return passed(
+        "IPV6 granted exactly when an IPv6 address is assigned, across re-handshakes with changing features"
+    )

@@ -167,7 +167,7 @@ class V3Client:
         *,
         supported: int = 0x01,
         preferred: int = wire.CIPHER_CHACHA20_POLY1305,
-        features: int = 0,
+        features: int = wire.FEATURE_IPV6,  # as a real client asks: IPv6 inside the tunnel when offered
         timestamp: bytes | None = None,
         sender_index: int | None = None,
         cookie: bytes | None = None,

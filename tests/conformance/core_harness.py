@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from scapy.layers.inet import ICMP, IP, UDP
+from scapy.layers.inet6 import ICMPv6EchoReply, ICMPv6EchoRequest, IPv6
 from scapy.packet import Raw
 
 from oxtunnel.config import PeerConfig, ServerConfig
@@ -37,6 +38,14 @@ ECHO_PORT = 7
 
 
 def echo_reply(packet: bytes) -> bytes | None:
+    if packet and packet[0] >> 4 == 6:
+        ip6 = IPv6(packet)
+        if ip6.haslayer(ICMPv6EchoRequest):
+            req = ip6[ICMPv6EchoRequest]
+            return bytes(
+                IPv6(src=ip6.dst, dst=ip6.src) / ICMPv6EchoReply(id=req.id, seq=req.seq, data=req.data)
+            )
+        return None
     if not packet or packet[0] >> 4 != 4:
         return None
     ip = IP(packet)
@@ -100,7 +109,7 @@ class CoreServer:
             private_key=server_private,
             peers=tuple(PeerConfig(p) for p in peers),
             wall_clock=time.time,
-            ipv6_pool=None,
+            ipv6_pool="fd4f:5854:756e::/64",
             mtu=1400,
             keepalive_interval=3,
         )
