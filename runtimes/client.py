@@ -30,6 +30,7 @@ from oxtunnel.events import (
     SessionTerminated,
 )
 from oxtunnel.types import PeerAddress
+from runtimes.client_transports import TransportManager
 from runtimes.interfaces import Datagram, DatagramBind
 from runtimes.linux import dns, netconf, routing, sysctl
 from runtimes.linux.routing import EXCLUSION_NAMES, RoutingPlan
@@ -165,6 +166,7 @@ class ClientTunnel:
         self.on_state: Callable[[str], None] | None = None
         self.endpoint_override: PeerAddress | None = None
         self.on_fatal: Callable[[str], None] | None = None  # the process stops with this message
+        self.transports: TransportManager | None = None  # UDP → QUIC → TCP fallback (set before setup)
 
     # -- set-up ---------------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -180,12 +182,25 @@ class ClientTunnel:
             # wg-quick does the same: rp_filter would otherwise drop replies routed by the fwmark
             sysctl.ensure(self.undo, sysctl.SRC_VALID_MARK, "1")
         self.session = self.make_session()
-        self.pump = Pump(self.session, device, [bind], on_event=self.on_event, clock=self.clock)
+        self.pump = Pump(self.session, device, [bind], on_event=self.on_event, clock=self.clock,
+                         observer=self.transports)
 
     def start(self) -> None:
         assert self.pump is not None and self.session is not None, "setup() first"
         self.pump.start()
+        if self.transports is not None:
+            self.transports.start(self, self.clock())
         self._connect(self.session, self.clock())
+
+    def live_session(self) -> ClientSession | None:
+        """The session the pump drives now (None while waiting to reconnect)."""
+        session = self.session
+        live = session is not None and self.pump is not None and self.pump.core is session
+        return session if live else None
+
+    def restart(self, now: float) -> None:
+        """Start a fresh session now (the transport changed before the first handshake completed)."""
+        self._connect(self.make_session(), now)
 
     def _connect(self, session: ClientSession, now: float) -> None:
         assert self.pump is not None
@@ -225,8 +240,11 @@ class ClientTunnel:
                 self.handshakes += 1
             if kind is HandshakeCompleted:
                 assert isinstance(event, HandshakeCompleted)
-                log.info("connected to %s:%s", event.endpoint.host, event.endpoint.port)
+                log.info("connected to %s:%s (%s)", event.endpoint.host, event.endpoint.port,
+                         event.endpoint.transport)
                 self.attempt = 0
+            if self.transports is not None and kind is not ConfigUpdated:
+                self.transports.handshake_completed(self.clock())
             if session is not None and session.parameters is not None:
                 try:
                     self._configure(session.parameters)
@@ -296,6 +314,8 @@ class ClientTunnel:
     def close(self) -> list[str]:
         """DISCONNECT to the server, then restore routes, rules, DNS and remove the device."""
         self.closing = True
+        if self.transports is not None:
+            self.transports.stop()
         if self.pump is not None:
             session = self.session
             if session is not None and self.pump.core is session:
@@ -305,6 +325,8 @@ class ClientTunnel:
                 except Exception:
                     log.exception("sending DISCONNECT failed")
             self.pump.stop()
+        if self.transports is not None:
+            self.transports.close_binds()
         return self.net_undo.unwind() + self.undo.unwind()
 
     @property

@@ -19,7 +19,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from oxtunnel.events import PacketsReceived
 from runtimes.interfaces import Attachable, Backpressure, Datagram, DatagramBind, PacketDevice, TunnelCore
@@ -46,6 +46,14 @@ def run(main: Any) -> Any:
         return runner.run(main)
 
 
+class BindObserver(Protocol):
+    """Told how many datagrams each transport carried (the client's fallback liveness check)."""
+
+    def received(self, transport: str, count: int, now: float) -> None: ...
+
+    def sent(self, transport: str, count: int, now: float) -> None: ...
+
+
 class Pump:
     """Moves batches for one core; start with `start()` inside a running loop, end with `stop()`."""
 
@@ -59,8 +67,10 @@ class Pump:
         batch: int = DEFAULT_BATCH,
         rounds: int = DEFAULT_ROUNDS,
         clock: Callable[[], float] = time.monotonic,
+        observer: BindObserver | None = None,
     ) -> None:
         self._core = core
+        self.observer = observer
         self.device = device
         self.binds: dict[str, DatagramBind] = {}
         # capability checks once per bind: isinstance() on a runtime-checkable Protocol costs ~50 µs
@@ -90,17 +100,25 @@ class Pump:
         self.kick()
 
     def add_bind(self, bind: DatagramBind) -> None:
-        if bind.transport in self.binds:
-            raise ValueError(f"a {bind.transport} bind is already attached")
-        self.binds[bind.transport] = bind
-        if isinstance(bind, Backpressure):
-            self._pressured[bind.transport] = bind
+        """Attach a bind under its `transport` and, if it carries several (the QUIC server bind serves
+        `quic` and `masque`), under every name in its `transports` too; watched once."""
+        names = [bind.transport] + sorted(set(getattr(bind, "transports", ())) - {bind.transport})
+        taken = [n for n in names if n in self.binds]
+        if taken:
+            raise ValueError(f"a {taken[0]} bind is already attached")
+        for name in names:
+            self.binds[name] = bind
+            if isinstance(bind, Backpressure):
+                self._pressured[name] = bind
         if self._loop is not None:
             self._watch_bind(bind)
 
     def remove_bind(self, transport: str) -> DatagramBind:
         bind = self.binds.pop(transport)
         self._pressured.pop(transport, None)
+        for alias in [n for n, b in self.binds.items() if b is bind]:
+            del self.binds[alias]
+            self._pressured.pop(alias, None)
         if self._loop is not None:
             fd = bind.fileno()
             if fd >= 0:
@@ -119,7 +137,7 @@ class Pump:
         self._loop = asyncio.get_running_loop()
         if self.device is not None:
             self._watch_device()
-        for bind in list(self.binds.values()):
+        for bind in {id(b): b for b in self.binds.values()}.values():
             self._watch_bind(bind)
         self.kick()
 
@@ -201,6 +219,8 @@ class Pump:
                 break
             now = self.clock()
             self.stats["bind_rx_datagrams"] += len(items)
+            if self.observer is not None:
+                self.observer.received(items[0][1].transport, len(items), now)
             self._guard(self._core.receive_datagrams, items, now)
             self._flush(now)
             full = len(items) >= self.batch
@@ -260,6 +280,8 @@ class Pump:
                 continue
             self.stats["bind_tx_datagrams"] += len(items)
             bind.send_batch(items)
+            if self.observer is not None:
+                self.observer.sent(transport, len(items), self.clock())
             pressured = self._pressured.get(transport)
             if pressured is not None and pressured.pending():
                 self._wait_writable(transport, bind)

@@ -116,6 +116,8 @@ class ServerForwarder:
         elif kind is EndpointChanged:
             assert isinstance(event, EndpointChanged)
             self.counters["endpoint_changes"] += 1
+            if event.old is not None and event.old.transport != event.new.transport:
+                self.counters[f"transport_{event.old.transport}_to_{event.new.transport}"] += 1
             log.info("peer %s roamed: %s -> %s", self.peer_name(event.peer), _where(event.old),
                      _where(event.new))
 

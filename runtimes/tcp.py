@@ -449,6 +449,7 @@ class TcpClientBind(SelfDriven):
         port: int = PORT_TCP,
         config: TcpConfig | None = None,
         *,
+        fwmark: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config or TcpConfig()
@@ -463,6 +464,8 @@ class TcpClientBind(SelfDriven):
         self._epoll = select.epoll()
         sock = socket.socket(family, socket.SOCK_STREAM)
         _tune(sock)
+        if fwmark:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, fwmark)  # skips the full tunnel's table
         err = sock.connect_ex(sockaddr)
         if err not in (0, errno.EINPROGRESS):
             sock.close()

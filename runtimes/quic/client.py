@@ -46,6 +46,7 @@ class QuicClientConnection(QuicPeer, SelfDriven):
         pin: str | None = None,
         cafile: str | None = None,
         server_name: str | None = None,
+        fwmark: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if pin is None and cafile is None:
@@ -75,6 +76,8 @@ class QuicClientConnection(QuicPeer, SelfDriven):
             qc.secrets_log_file = open(config.secrets_log, "a")  # noqa: SIM115
         sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
+            if fwmark:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, fwmark)  # skips the full tunnel's table
             sock.connect(sockaddr)
             sock.setblocking(False)
         except OSError:
@@ -201,6 +204,7 @@ class QuicClientBind(QuicClientConnection):
         pin: str | None = None,
         cafile: str | None = None,
         server_name: str | None = None,
+        fwmark: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._pending: list[bytes] = []
@@ -213,6 +217,7 @@ class QuicClientBind(QuicClientConnection):
             pin=pin,
             cafile=cafile,
             server_name=server_name,
+            fwmark=fwmark,
             clock=clock,
         )
 

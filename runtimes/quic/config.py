@@ -83,3 +83,18 @@ class QuicConfig:
             )
         if (self.certificate is None) != (self.private_key is None):
             raise ValueError("quic.certificate and quic.private_key must be set together")
+
+
+# Per-datagram overheads on the way to the worst-case fallback transport (MASQUE CONNECT-IP over QUIC
+# with IPv6 outer packets and 20-byte connection IDs): QUIC short header 1 + CID 20 + packet number 4 +
+# AEAD tag 16 + DATAGRAM frame type 1 + length 2; HTTP datagram Quarter Stream ID 2 + Context ID 1; the
+# IPv4 + UDP headers our client wraps each OxTunnel datagram in; the OxTunnel envelope 9 + 4 + 8 + 16.
+_QUIC_WORST = 1 + 20 + 4 + 16 + 1 + 2
+_MASQUE_WRAP = 2 + 1 + 20 + 8
+_OXTUNNEL_ENVELOPE = 9 + 4 + 8 + 16
+
+
+def tunnel_mtu_for(path_mtu: int) -> int:
+    """The largest inner MTU whose packets fit every transport (UDP, QUIC, MASQUE, TCP) on a path of
+    `path_mtu`, so that a transport switch never strands an established connection's segment size."""
+    return udp_payload_for(path_mtu, ipv6=True) - _QUIC_WORST - _MASQUE_WRAP - _OXTUNNEL_ENVELOPE
