@@ -7,11 +7,11 @@ import socket
 import time
 from typing import Any
 
-from oxidize import keys
+from oxidize import keys, transports
 from oxidize.config import ClientSettings
 from oxidize.daemon import Instance, StartError, drop_counts, endpoint_text, log, peer_row, run, serve
 from oxtunnel.client import ClientSession
-from oxtunnel.config import Cipher, ClientConfig
+from oxtunnel.config import Cipher, ClientConfig, DataPathConfig
 from oxtunnel.types import PeerAddress
 from runtimes.client import ClientOptions, ClientTunnel
 
@@ -45,6 +45,7 @@ def client_config(settings: ClientSettings, endpoint: PeerAddress) -> ClientConf
         compression=settings.compression,
         request_plaintext=settings.plaintext,
         persistent_keepalive=float(settings.keepalive) if settings.keepalive is not None else None,
+        data=DataPathConfig(confidential_transports=transports.client_confidential(settings)),
     )
 
 
@@ -66,6 +67,7 @@ def run_client(settings: ClientSettings) -> int:
             udp_offload=settings.udp_offload, tun_offload=settings.tun_offload,
         )
         tunnel = ClientTunnel(lambda: ClientSession(config, rng=os.urandom), options, undo, net_undo)
+        tunnel.transports = transports.client_manager(settings, endpoint.host)
         try:
             tunnel.setup()
         except BaseException:
@@ -106,4 +108,5 @@ def client_status(tunnel: ClientTunnel, settings: ClientSettings, config: Client
         "dns": list(applied.dns_servers) if applied else [],
         "peers": [row], "drops": drop_counts(live.trace) if live is not None else {},
         "reconnect_attempt": tunnel.attempt, "counters": dict(tunnel.counters),
+        **(tunnel.transports.status() if tunnel.transports is not None else {"transport": "udp"}),
     }

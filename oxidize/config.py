@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from oxidize import transports
 from oxidize import validators as v
 from oxtunnel.policy import DESTINATION_RULES
 from runtimes.linux.routing import EXCLUSION_NAMES
@@ -82,6 +83,71 @@ PEER_KEYS: tuple[Key, ...] = (
     Key("peers.name", v.PEER_NAME, REQUIRED, "a label for the client (status, metrics)"),
     Key("peers.public_key", v.PublicKey(), REQUIRED, "the client's public key"),
 )
+HEX_SHA256 = v.String(r"[0-9a-fA-F]{64}", "64 hex digits (a SHA-256)", allow_empty=False)
+PIN = v.String(r"((?i:sha256):)?[0-9a-fA-F:]{64,95}",
+               "64 hex digits, optionally `sha256:`-prefixed or colon-separated")
+SERVER_TCP_KEYS: tuple[Key, ...] = (
+    Key("tcp.enabled", v.Boolean(), True, "accept clients over TCP (last resort where all UDP is blocked)"),
+    Key("tcp.listen", v.Endpoint(51821, need_ip=True), "[::]:51821", "TCP address to listen on"),
+    Key("tcp.max_connections", v.Integer(1, 65536), 1024, "open TCP connections in total"),
+    Key("tcp.max_connections_per_ip", v.Integer(1, 4096), 8, "open TCP connections from one source IP"),
+    Key("tcp.first_frame_timeout", v.Number(1, 120), 10.0,
+        "seconds a new connection has to send its first complete frame (slowloris guard)"),
+    Key("tcp.idle_timeout", v.Number(10, 86400), 180.0,
+        "seconds without a frame before a connection is closed"),
+    Key("tcp.send_queue_kbytes", v.Integer(16, 65536), 512,
+        "output queued per connection (KiB) beyond the kernel's; frames past it are dropped whole"),
+)
+SERVER_QUIC_KEYS: tuple[Key, ...] = (
+    Key("quic.enabled", v.Boolean(), True,
+        "serve QUIC on UDP (OxTunnel in DATAGRAM frames, ALPN `oxtunnel/3`; MASQUE `h3` on the same port)"),
+    Key("quic.listen", v.Endpoint(51822, need_ip=True), "[::]:51822", "UDP address of the QUIC listener"),
+    Key("quic.cert_dir", v.Optional(v.FilePath(), ""), "",
+        "where the self-signed certificate is created and kept; `\"\"` = beside `server.private_key_file`"),
+    Key("quic.certificate", v.Optional(v.FilePath(), ""), "",
+        "a PEM certificate to use instead of the self-signed one (with `quic.private_key`)"),
+    Key("quic.private_key", v.Optional(v.FilePath(), ""), "", "the PEM private key of `quic.certificate`"),
+    Key("quic.path_mtu", v.Integer(1280, 65535), 1500, "path MTU assumed for the QUIC packets"),
+    Key("quic.idle_timeout", v.Number(5, 3600), 60.0, "QUIC idle timeout (s)"),
+    Key("quic.max_connections", v.Integer(1, 65536), 1024, "concurrent QUIC connections"),
+    Key("quic.max_connections_per_ip", v.Integer(1, 4096), 16, "concurrent QUIC connections from one IP"),
+    Key("quic.congestion_control", v.Choice("cubic", "reno"), "cubic", "QUIC congestion controller"),
+    Key("quic.secrets_log", v.Optional(v.FilePath(), ""), "",
+        "write TLS secrets here (NSS key log, for Wireshark in a lab); never in production"),
+)
+SERVER_MASQUE_KEYS: tuple[Key, ...] = (
+    Key("masque.enabled", v.Boolean(), True,
+        "MASQUE proxy (CONNECT-UDP, CONNECT-IP over HTTP/3) on the QUIC port; needs `quic.enabled`"),
+    Key("masque.token_sha256", v.Strings(HEX_SHA256, "list of SHA-256 hex digests"), [],
+        "SHA-256 of the bearer tokens general MASQUE clients must present; `[]` = only OxTunnel clients"),
+    Key("masque.ipv4_pool", v.Network(4, min_hosts_bits=2), "10.89.0.0/24",
+        "IPv4 addresses for CONNECT-IP clients; the first host is the proxy's own"),
+    Key("masque.ipv6_pool", v.Optional(v.Network(6, min_hosts_bits=2), ""), "fd89:6f78:7100::/64",
+        "IPv6 addresses for CONNECT-IP clients; `\"\"` = none"),
+    Key("masque.allow_destinations", v.Subset(DESTINATION_ALLOWS), [],
+        "destination classes MASQUE clients may reach although refused by default"),
+    Key("masque.forward", v.Boolean(), True,
+        "forward CONNECT-IP clients' packets through a TUN of their own with NAT (else CONNECT-UDP only)"),
+    Key("masque.interface", v.INTERFACE_NAME, "oxm0", "name of the TUN device for CONNECT-IP forwarding"),
+    Key("masque.max_tunnels_per_connection", v.Integer(1, 1024), 16, "CONNECT-UDP/IP tunnels per connection"),
+    Key("masque.udp_idle_timeout", v.Number(120, 86400), 300.0,
+        "seconds a silent CONNECT-UDP tunnel stays open (RFC 9298: at least 2 minutes)"),
+)
+CLIENT_FALLBACK_KEYS: tuple[Key, ...] = (
+    Key("fallback.order", v.Subset(("udp", "quic", "masque", "tcp")), ["udp", "quic", "tcp"],
+        "transports tried in this order when `client.transport = \"auto\"`"),
+    Key("fallback.udp_attempts", v.Integer(1, 20), 3, "handshake attempts over UDP before moving on"),
+    Key("fallback.attempt_timeout", v.Number(1, 60), 5.0, "seconds per handshake attempt"),
+    Key("fallback.dead_after", v.Number(3, 600), 12.0,
+        "seconds of sending with nothing received (a probe unanswered) before a transport counts as dead"),
+    Key("fallback.probe_interval", v.Number(2, 86400), 30.0,
+        "seconds between probes of the first transport while on a fallback (doubles after failures)"),
+    Key("fallback.probe_window", v.Number(0.5, 60), 3.0, "seconds a probe waits for its answer"),
+    Key("fallback.remember", v.Boolean(), True,
+        "remember per network which transport worked and start there next time"),
+    Key("fallback.state_file", v.Optional(v.FilePath(), ""), "",
+        "where that is remembered; `\"\"` = `<this file's name>.fallback.json` beside this file"),
+)
 CLIENT_KEYS: tuple[Key, ...] = (
     Key("client.private_key_file", v.Optional(v.FilePath(), ""), "",
         "the client's private key file, mode 0600; relative to this file"),
@@ -118,6 +184,14 @@ CLIENT_KEYS: tuple[Key, ...] = (
         "UDP GSO/GRO batching (one syscall per up to 64 datagrams); off: one datagram per syscall"),
     Key("client.tun_offload", v.Boolean(), True,
         "write runs of TCP segments to the TUN as one GSO super-packet (virtio-net header)"),
+    Key("client.transport", v.Choice("auto", "udp", "quic", "masque", "tcp"), "auto",
+        "`auto`: UDP, falling back as `[fallback]` says; otherwise only this transport"),
+    Key("client.quic_spki_sha256", v.Optional(PIN, ""), "",
+        "pin (SHA-256 of the public key) of the server's QUIC certificate; written by `genconfig`"),
+    Key("client.quic_port", v.Integer(1, 65535), 51822, "the server's QUIC/MASQUE UDP port"),
+    Key("client.tcp_port", v.Integer(1, 65535), 51821, "the server's TCP port"),
+    Key("client.masque_service", v.Address(), "10.89.0.1",
+        "the MASQUE proxy's service address (first host of the server's `masque.ipv4_pool`)"),
     Key("client.state_dir", v.FilePath(), "/run/oxidize", "control socket, pid and undo state"),
 )
 
@@ -153,6 +227,7 @@ class ServerSettings:
     tun_offload: bool
     state_dir: Path
     peers: tuple[Peer, ...]
+    transports: transports.ServerTransports = transports.ServerTransports()
 
 
 @dataclass(frozen=True)
@@ -183,7 +258,13 @@ class ClientSettings:
     reconnect_max: float
     udp_offload: bool
     tun_offload: bool
+    transport: str
+    quic_spki_sha256: str | None
+    quic_port: int
+    tcp_port: int
+    masque_service: str
     state_dir: Path
+    fallback: transports.FallbackSettings = transports.FallbackSettings()
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -246,8 +327,11 @@ def _raise(path: Path, errors: list[str]) -> None:
 
 def parse_server(data: Mapping[str, Any], path: Path) -> ServerSettings:
     errors: list[str] = []
-    _sections(data, ("server", "peers"), errors)
+    _sections(data, ("server", "peers", "tcp", "quic", "masque"), errors)
     fields = _validate_table(data.get("server", {}), SERVER_KEYS, "server", errors)
+    sections = {name: _validate_table(data.get(name, {}), keys, name, errors)
+                for name, keys in (("tcp", SERVER_TCP_KEYS), ("quic", SERVER_QUIC_KEYS),
+                                   ("masque", SERVER_MASQUE_KEYS))}
     peers_raw = data.get("peers", [])
     peers: list[Peer] = []
     if not isinstance(peers_raw, list):
@@ -271,13 +355,16 @@ def parse_server(data: Mapping[str, Any], path: Path) -> ServerSettings:
     _raise(path, errors)
     base = path.parent
     fields["private_key_file"] = _resolve(base, fields["private_key_file"])
-    return ServerSettings(path=path, peers=tuple(peers), **fields)
+    served = transports.server_transports(sections, fields, base, errors)
+    _raise(path, errors)
+    return ServerSettings(path=path, peers=tuple(peers), transports=served, **fields)
 
 
 def parse_client(data: Mapping[str, Any], path: Path) -> ClientSettings:
     errors: list[str] = []
-    _sections(data, ("client",), errors)
+    _sections(data, ("client", "fallback"), errors)
     fields = _validate_table(data.get("client", {}), CLIENT_KEYS, "client", errors)
+    fallback = _validate_table(data.get("fallback", {}), CLIENT_FALLBACK_KEYS, "fallback", errors)
     if not errors:
         if (fields["private_key_file"] is None) == (fields["private_key"] is None):
             errors.append("client.private_key_file / client.private_key: give exactly one of them")
@@ -285,7 +372,9 @@ def parse_client(data: Mapping[str, Any], path: Path) -> ClientSettings:
             errors.append("client.reconnect_max: must not be smaller than client.reconnect_min")
     _raise(path, errors)
     fields["private_key_file"] = _resolve(path.parent, fields["private_key_file"])
-    return ClientSettings(path=path, **fields)
+    chosen = transports.fallback_settings(fallback, fields, errors, path)
+    _raise(path, errors)
+    return ClientSettings(path=path, fallback=chosen, **fields)
 
 
 def load_server(path: Path) -> ServerSettings:
@@ -323,6 +412,10 @@ def readme_section() -> str:
         "`server.toml`, table `[server]`:", markdown_table(SERVER_KEYS),
         "`server.toml`, one `[[peers]]` table per authorized client:", markdown_table(PEER_KEYS),
         "`client.toml`, table `[client]`:", markdown_table(CLIENT_KEYS),
+        "`server.toml`, table `[tcp]` (TCP transport):", markdown_table(SERVER_TCP_KEYS),
+        "`server.toml`, table `[quic]` (QUIC transport):", markdown_table(SERVER_QUIC_KEYS),
+        "`server.toml`, table `[masque]` (MASQUE proxy):", markdown_table(SERVER_MASQUE_KEYS),
+        "`client.toml`, table `[fallback]` (transport selection):", markdown_table(CLIENT_FALLBACK_KEYS),
     ])
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import qrcode
 
-from oxidize import config, keys
+from oxidize import config, keys, transports
 from oxidize.config import ConfigError, ServerSettings
 from oxidize.validators import PEER_NAME, HostPort
 
@@ -54,6 +54,7 @@ def build(settings: ServerSettings, server_text: str, name: str, endpoint: HostP
         f"private_key = {_toml_string(keys.encode(private))}\n"
         f"server = {_toml_string(str(endpoint))}\n"
         f"server_public_key = {_toml_string(keys.encode(server_public))}\n"
+        + transports.client_transport_lines(settings.transports)
     )
     separator = "" if server_text.endswith("\n") or not server_text else "\n"
     server_toml = (

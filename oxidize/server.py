@@ -7,12 +7,13 @@ import os
 import time
 from typing import Any
 
-from oxidize import keys, metrics
+from oxidize import keys, metrics, transports
 from oxidize.config import ServerSettings
 from oxidize.daemon import Instance, drop_counts, log, peer_row, run, serve
-from oxtunnel.config import PeerConfig, ServerConfig
+from oxtunnel.config import DataPathConfig, PeerConfig, ServerConfig
 from oxtunnel.server import ServerEndpoint
 from runtimes.server import ServerForwarder, ServerOptions
+from runtimes.server_transports import ServerTransports, open_transports
 
 
 def server_config(settings: ServerSettings) -> ServerConfig:
@@ -22,20 +23,22 @@ def server_config(settings: ServerSettings) -> ServerConfig:
         wall_clock=time.time,
         ipv4_pool=str(settings.ipv4_pool) if settings.ipv4_pool else None,
         ipv6_pool=str(settings.ipv6_pool) if settings.ipv6_pool else None,
-        mtu=settings.mtu,
+        mtu=transports.granted_mtu(settings.transports, settings.mtu),
         keepalive_interval=settings.keepalive,
         dns_servers=settings.dns,
         routes=tuple(str(r) for r in settings.routes),
         allow_plaintext=settings.allow_plaintext,
         allowed_destinations=frozenset(settings.allow_destinations),
         allow_client_to_client=settings.client_to_client,
+        data=DataPathConfig(confidential_transports=transports.CONFIDENTIAL
+                            if settings.transports.quic is not None else frozenset()),
     )
 
 
 def run_server(settings: ServerSettings) -> int:
     instance = Instance(settings.state_dir, settings.interface)
     undo = instance.undo_stack(1, "base")
-    holder: dict[str, ServerForwarder] = {}
+    holder: dict[str, Any] = {}
 
     def setup() -> None:
         endpoint = ServerEndpoint(server_config(settings), rng=os.urandom)
@@ -49,6 +52,15 @@ def run_server(settings: ServerSettings) -> int:
         forwarder = ServerForwarder(endpoint, options, undo)
         try:
             forwarder.setup()
+            opened = open_transports(transports.transport_options(
+                settings.transports, nftables_table=settings.nftables_table, nat=settings.nat,
+                allow_destinations=frozenset(settings.allow_destinations)), undo)
+            for bind in opened.binds:
+                forwarder.add_bind(bind)
+            holder["transports"] = opened
+            if opened.binds:
+                log.info("also listening on %s; tunnel MTU %d", ", ".join(opened.describe()),
+                         endpoint.config.mtu)
         except BaseException:
             errors = undo.unwind()
             if errors:
@@ -59,9 +71,11 @@ def run_server(settings: ServerSettings) -> int:
     def body() -> Any:
         forwarder = holder["f"]
         listen = (settings.metrics.host, settings.metrics.port) if settings.metrics else None
-        return serve(instance, forwarder.start, forwarder.close, lambda: server_status(forwarder, settings),
-                      extra=lambda req: _server_extra(req, settings), metrics_listen=listen,
-                      collect=lambda: server_metrics(forwarder))
+        opened = holder.get("transports")
+        return serve(instance, forwarder.start, forwarder.close,
+                     lambda: server_status(forwarder, settings, opened),
+                     extra=lambda req: _server_extra(req, settings), metrics_listen=listen,
+                     collect=lambda: server_metrics(forwarder, opened))
 
     return run(instance, setup, body)
 
@@ -74,7 +88,8 @@ def _server_extra(request: dict[str, Any], settings: ServerSettings) -> dict[str
     return None
 
 
-def server_status(forwarder: ServerForwarder, settings: ServerSettings) -> dict[str, Any]:
+def server_status(forwarder: ServerForwarder, settings: ServerSettings,
+                  opened: ServerTransports | None = None) -> dict[str, Any]:
     endpoint = forwarder.endpoint
     live = {s.peer: s for s in endpoint.status()}
     peers = [peer_row(bytes(p.public_key), p.name, live.get(bytes(p.public_key)))
@@ -86,11 +101,12 @@ def server_status(forwarder: ServerForwarder, settings: ServerSettings) -> dict[
         "state": "running", "sessions": len(live),
         "addresses": [str(a) for a in (pool.server_ipv4, pool.server_ipv6) if a is not None],
         "mtu": endpoint.config.mtu, "peers": peers, "drops": drop_counts(endpoint.trace),
-        "counters": dict(forwarder.counters),
+        "counters": dict(forwarder.counters), **transports.transport_status(opened),
     }
 
 
-def server_metrics(forwarder: ServerForwarder) -> list[metrics.Family]:
+def server_metrics(forwarder: ServerForwarder,
+                   opened: ServerTransports | None = None) -> list[metrics.Family]:
     endpoint = forwarder.endpoint
     sessions = endpoint.status()
     names = {bytes(p.public_key): p.name or keys.encode(bytes(p.public_key))[:8]
@@ -140,4 +156,4 @@ def server_metrics(forwarder: ServerForwarder) -> list[metrics.Family]:
         fams.append(metrics.Family("oxidize_device_writes_total",
                                    "Writes to the TUN (fewer than packets when TCP runs are joined).",
                                    "counter").add(device.writes))
-    return fams
+    return fams + transports.transport_metrics(opened, forwarder.counters, sessions)

@@ -108,6 +108,23 @@ class Subset(Check):
         return tuple(dict.fromkeys(items))
 
 
+
+class Strings(Check):
+    """A list of strings, each checked by `item` (e.g. token digests)."""
+
+    def __init__(self, item: String, kind: str) -> None:
+        self.item = item
+        self.kind = kind
+
+    def __call__(self, value: Any) -> tuple[str, ...]:
+        out = []
+        for i, entry in enumerate(_list(value)):
+            try:
+                out.append(self.item(entry))
+            except ValueError as exc:
+                raise ValueError(f"entry {i}: {exc}") from None
+        return tuple(out)
+
 class Network(Check):
     """One IP prefix (`10.0.0.0/24`), optionally of one family and with a prefix length range."""
 
@@ -143,6 +160,18 @@ class Networks(Check):
             except ValueError as exc:
                 raise ValueError(f"item {i}: {exc}") from exc
         return tuple(out)
+
+
+class Address(Check):
+    kind = "IP address"
+
+    def __call__(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"must be an address string, got {_type_name(value)}")
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IP address") from None
 
 
 class Addresses(Check):

@@ -159,6 +159,7 @@ def test_defaults_pass_their_own_validators() -> None:
 
 def test_readme_configuration_tables_are_current() -> None:
     readme = (ROOT / "README.md").read_text()
-    for keys in (SERVER_KEYS, PEER_KEYS, CLIENT_KEYS):
+    for keys in (SERVER_KEYS, PEER_KEYS, CLIENT_KEYS, config.SERVER_TCP_KEYS, config.SERVER_QUIC_KEYS,
+                 config.SERVER_MASQUE_KEYS, config.CLIENT_FALLBACK_KEYS):
         assert config.markdown_table(keys) in readme, "README Configuration table is stale: " \
             "regenerate it with `python -m oxidize.config`"
