@@ -17,8 +17,11 @@ from oxlab.topology import ADDR, Topology
 TABLE = "oxl_lab"
 FAMILY = "inet"
 TUNNEL_UDP_PORT = 51820
-COUNTERS = ("dns_udp", "dns_tcp", "tunnel_to_server", "tunnel_from_server", "leak_v4", "leak_v6",
-            "impair_drops", "forwarded")
+TUNNEL_TCP_PORT = 51821
+TUNNEL_QUIC_PORT = 51822
+COUNTERS = ("dns_udp", "dns_tcp", "tunnel_to_server", "tunnel_from_server", "quic_to_server",
+            "quic_from_server", "tcp_to_server", "tcp_from_server", "leak_v4", "leak_v6", "impair_drops",
+            "forwarded")
 
 BASE_RULESET = f"""
 table {FAMILY} {TABLE} {{
@@ -32,6 +35,10 @@ table {FAMILY} {TABLE} {{
         tcp dport 53 counter name dns_tcp
         ip daddr {ADDR.server_v4} udp dport {TUNNEL_UDP_PORT} counter name tunnel_to_server
         ip saddr {ADDR.server_v4} udp sport {TUNNEL_UDP_PORT} counter name tunnel_from_server
+        ip daddr {ADDR.server_v4} udp dport {TUNNEL_QUIC_PORT} counter name quic_to_server
+        ip saddr {ADDR.server_v4} udp sport {TUNNEL_QUIC_PORT} counter name quic_from_server
+        ip daddr {ADDR.server_v4} tcp dport {TUNNEL_TCP_PORT} counter name tcp_to_server
+        ip saddr {ADDR.server_v4} tcp sport {TUNNEL_TCP_PORT} counter name tcp_from_server
         ip daddr {ADDR.internet_prefix_v4} udp dport != 53 counter name leak_v4
         ip daddr {ADDR.internet_prefix_v4} meta l4proto != udp counter name leak_v4
         ip6 daddr {ADDR.internet_prefix_v6} udp dport != 53 counter name leak_v6

@@ -7,12 +7,14 @@ metrics over HTTP on its loopback, all inside the namespaces.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import shutil
 import sys
 import time
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,9 +28,21 @@ SERVER_TUN_NAME = "oxs0"
 METRICS_PORT = 9851
 POOL_V4 = "10.77.0.0/24"  # exists only inside the tunnel and the server namespace
 POOL_V6 = "fd77:6f78::/64"
-# Runtimes the lab can drive, and the client.toml settings that select each (none needed for UDP, the
-# default transport). QUIC and TCP join this table when the CLI grows their settings.
-RUNTIMES: dict[str, dict[str, str]] = {"udp": {}}
+# Runtimes the lab can drive, and the client.toml settings that select each: `udp` is the default
+# (`transport = "auto"`: UDP first, falling back to QUIC and TCP); the others force one transport.
+RUNTIMES: dict[str, dict[str, str]] = {
+    "udp": {},
+    "quic": {"transport": '"quic"'},
+    "masque": {"transport": '"masque"'},
+    "tcp": {"transport": '"tcp"'},
+}
+QUIC_PORT = 51822
+TCP_PORT = 51821
+# A bearer token for the lab's own MASQUE test client (oxlab.masque_client); the server gets its SHA-256.
+MASQUE_TOKEN = "oxlab-masque-token"
+# The client's transport fallback, faster than the defaults so the fallback scenarios fit their budget
+# (defaults: dead_after 12 s, probe_interval 30 s, probe_window 3 s).
+FALLBACK_TOML = "[fallback]\ndead_after = 6\nprobe_interval = 5\nprobe_window = 2\n"
 _METRIC_LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+([-+0-9.eEinfNa]+)")
 
 
@@ -114,6 +128,8 @@ class OxidizeLab:
             f'dns = ["{ADDR.dns_pushed_v4}"]\n'
             f'metrics = "127.0.0.1:{METRICS_PORT}"\n'
             f'state_dir = "{self.state_dir["server"]}"\n'
+            "[masque]\n"
+            f'token_sha256 = ["{hashlib.sha256(MASQUE_TOKEN.encode()).hexdigest()}"]\n'
         )
 
     def _with_lab_settings(self, text: str) -> str:
@@ -125,7 +141,7 @@ class OxidizeLab:
         lines = text.splitlines(keepends=True)
         for i, line in enumerate(lines):
             if line.strip() == "[client]":
-                return "".join(lines[: i + 1]) + extra + "".join(lines[i + 1:])
+                return "".join(lines[: i + 1]) + extra + "".join(lines[i + 1:]) + FALLBACK_TOML
         raise RuntimeError(f"oxidize genconfig wrote no [client] table: {text[:300]}")
 
     # ---- processes --------------------------------------------------------------------------
@@ -215,6 +231,25 @@ class OxidizeLab:
         if done.returncode != 0:
             raise CommandError(["curl", "metrics"], done.returncode, done.stdout, done.stderr)
         return parse_metrics(done.stdout)
+
+    def client_setting(self, key: str) -> Any:
+        """A value of the client.toml's [client] table as genconfig wrote it (e.g. quic_spki_sha256)."""
+        with open(self.client_conf, "rb") as f:
+            return tomllib.load(f).get("client", {}).get(key)
+
+    def transport(self) -> str | None:
+        """The transport the client uses now, per `oxidize status` (None when it cannot tell)."""
+        try:
+            return self.status("client").get("transport")
+        except (CommandError, ValueError, RuntimeError):
+            return None
+
+    def wait_transport(self, wanted: str, timeout: float) -> float | None:
+        """Seconds until the client reports `wanted` as its transport, or None."""
+        started = time.monotonic()
+        if shell.wait_until(lambda: self.transport() == wanted, timeout=timeout, interval=0.3):
+            return round(time.monotonic() - started, 3)
+        return None
 
     def wait_traffic(self, host: str, timeout: float) -> float | None:
         """Seconds until one ping to `host` through the tunnel answers, or None."""

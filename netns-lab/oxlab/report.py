@@ -29,6 +29,10 @@ HEADLINE: dict[str, tuple[str, str]] = {
     "udp_outage": ("resume_seconds", "s to resume"),
     "rogue": ("server_drop_counter_delta", "drops counted"),
     "roaming": ("resume_seconds", "s to resume"),
+    "fallback_quic": ("quic_switch_seconds", "s to QUIC"),
+    "fallback_tcp": ("tcp_switch_seconds", "s to TCP"),
+    "fallback_back_to_udp": ("back_to_udp_seconds", "s back to UDP"),
+    "fallback_download": ("download_seconds", "s download"),
     "server_restart": ("reconnect_seconds", "s to reconnect"),
     "client_teardown": ("client_exit_code", "exit code"),
 }

@@ -6,8 +6,10 @@ from oxlab.scenario import Scenario
 from oxlab.scenarios import (
     client_teardown,
     dns_outside,
+    fallback,
     http_download,
     loss,
+    masque_proxy,
     ping,
     rate_limit,
     roaming,
@@ -29,6 +31,8 @@ ORDER: tuple[Scenario, ...] = (
     rogue.SCENARIO,
     roaming.SCENARIO,
     udp_outage.SCENARIO,
+    *fallback.SCENARIOS,
+    masque_proxy.SCENARIO,
     server_restart.SCENARIO,
     client_teardown.SCENARIO,
 )

@@ -37,7 +37,9 @@ def check_tunnelled(out: Outcome, grown: dict[str, int], min_tunnel_packets: int
                     min_bytes_from_server: int = 0) -> None:
     """Nothing reached the internet prefix in the clear; the tunnel port carried the traffic."""
     out.metric("middlebox_leak_packets", grown.get("leak_v4", 0) + grown.get("leak_v6", 0))
-    to_server, from_server = grown.get("tunnel_to_server", 0), grown.get("tunnel_from_server", 0)
+    # whichever transport carries the tunnel: UDP 51820, QUIC 51822 (OxTunnel or MASQUE), TCP 51821
+    to_server = sum(grown.get(f"{t}_to_server", 0) for t in ("tunnel", "quic", "tcp"))
+    from_server = sum(grown.get(f"{t}_from_server", 0) for t in ("tunnel", "quic", "tcp"))
     out.metric("middlebox_tunnel_packets", to_server + from_server)
     out.check("no packet crossed the middlebox to the internet outside the tunnel",
               grown.get("leak_v4", 0) == 0 and grown.get("leak_v6", 0) == 0,
@@ -46,7 +48,7 @@ def check_tunnelled(out: Outcome, grown: dict[str, int], min_tunnel_packets: int
               to_server >= min_tunnel_packets and from_server >= min_tunnel_packets,
               f"to_server={to_server} from_server={from_server}")
     if min_bytes_from_server:
-        carried = grown.get("tunnel_from_server_bytes", 0)
+        carried = sum(grown.get(f"{t}_from_server_bytes", 0) for t in ("tunnel", "quic", "tcp"))
         out.metric("middlebox_tunnel_bytes_from_server", carried)
         out.check(f"the tunnel datagrams from the server carried >= {min_bytes_from_server} bytes",
                   carried >= min_bytes_from_server, carried)
