@@ -64,8 +64,7 @@ class ServerPeer(PeerSession):
         super().__init__(endpoint.ctx, peer)
         self.server = endpoint
         self.peer_config = peer_config
-        self.lease = lease
-        self.sources = lease.packed_sources  # (ipv4 bytes | None, ipv6 bytes | None)
+        self.assign(lease)
         self.announced = False  # HandshakeCompleted emitted
         self.config_id = 0
         self.update: _PendingUpdate | None = None
@@ -74,6 +73,11 @@ class ServerPeer(PeerSession):
         self._burst = cfg.packet_burst
         self._tokens = cfg.packet_burst
         self._tokens_at = -INF
+
+    def assign(self, lease: Lease) -> None:
+        """Take ``lease`` as this client's addresses (and inner source addresses, for anti-spoofing)."""
+        self.lease = lease
+        self.sources = lease.packed_sources  # (ipv4 bytes | None, ipv6 bytes | None)
 
     # -- receiving: the checks the runtime relies on ---------------------------------------------------
 
@@ -382,14 +386,13 @@ class ServerEndpoint(EndpointAPI):
         config = self.config
         session = self.sessions.get(peer)
         refusal: tuple[DropReason, TerminationReason] | None = None
-        lease = session.lease if session is not None else None
-        if session is None:
-            if len(self.sessions) >= config.max_sessions:
-                refusal = (DropReason.SESSION_LIMIT, TerminationReason.POLICY)
-            else:
-                lease = self.pool.lease(peer)
-                if lease is None:
-                    refusal = (DropReason.ADDRESS_POOL_EXHAUSTED, TerminationReason.ADDRESS_POOL_EXHAUSTED)
+        lease: Lease | None = None
+        if session is None and len(self.sessions) >= config.max_sessions:
+            refusal = (DropReason.SESSION_LIMIT, TerminationReason.POLICY)
+        else:
+            lease = self.pool.lease(peer)  # sticky: a re-handshake gets the key's same addresses
+            if lease is None:
+                refusal = (DropReason.ADDRESS_POOL_EXHAUSTED, TerminationReason.ADDRESS_POOL_EXHAUSTED)
         plaintext = (
             config.allow_plaintext if peer_config.allow_plaintext is None else peer_config.allow_plaintext
         )
@@ -400,6 +403,9 @@ class ServerEndpoint(EndpointAPI):
             plaintext=plaintext,
             ipv6=self.pool.server_ipv6 is not None,
         )
+        # IPV6 is granted exactly when an IPv6 address is assigned, on every handshake (HS-008).
+        if lease is not None and lease.ipv6 is None:
+            features &= ~F.IPV6
         if lease is not None and not features & F.IPV6:
             lease = Lease(lease.ipv4, None)
         parameters = SessionParameters(
@@ -413,14 +419,14 @@ class ServerEndpoint(EndpointAPI):
             routes=self._routes_pushed,
         )
         if session is not None and session.parameters is not None:
-            # a rekey keeps what was granted, including pushed updates
+            # a rekey keeps pushed updates (MTU, keepalive, DNS, routes); addresses follow the features
             parameters = SessionParameters(
                 cipher,
                 features,
                 session.parameters.mtu,
                 session.parameters.keepalive_interval,
-                session.parameters.ipv4,
-                session.parameters.ipv6,
+                parameters.ipv4,
+                parameters.ipv6,
                 session.parameters.dns_servers,
                 session.parameters.routes,
             )
@@ -461,9 +467,12 @@ class ServerEndpoint(EndpointAPI):
         if session is None:
             session = ServerPeer(self, peer, peer_config, lease)
             self.sessions[peer] = session
-            for source in session.sources:
-                if source is not None:
-                    self._routes[source] = session
+        elif session.lease != lease:
+            self._unroute(session)
+            session.assign(lease)
+        for source in session.sources:
+            if source is not None:
+                self._routes[source] = session
         if session.endpoint is not None and session.endpoint != addr:
             session.roam(addr, now)  # a verified INIT from a new address: follow it, as any authentic packet
         session.endpoint = addr
@@ -493,6 +502,10 @@ class ServerEndpoint(EndpointAPI):
         if self.sessions.get(session.peer) is session:
             del self.sessions[session.peer]
             self.pool.release(session.peer)
+        self._unroute(session)
+
+    def _unroute(self, session: ServerPeer) -> None:
+        """Forget the inner addresses that route to ``session`` (it ended, or its lease changed)."""
         for source in session.sources:
             if source is not None and self._routes.get(source) is session:
                 del self._routes[source]

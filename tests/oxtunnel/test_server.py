@@ -404,3 +404,42 @@ def test_a_handshake_from_a_new_address_moves_the_endpoint() -> None:
     (moved,) = pair.take(EndpointChanged, "server")
     assert moved.old == CLIENT_ADDR and moved.new == new_addr
     assert pair.take(PacketsReceived, "server") and pair.server.status()[0].endpoint == new_addr
+
+
+def test_ipv6_is_granted_exactly_when_an_ipv6_address_is_assigned_across_rehandshakes() -> None:
+    """A re-handshake renegotiates features; the addresses (and anti-spoofing) must follow (HS-008)."""
+    pair = make_pair(client_kw={"ipv6": True})
+    first = pair.client.parameters
+    assert first is not None and first.ipv6 is not None and first.features & C.FEATURE_IPV6
+    old_v6 = str(first.ipv6.ip)
+
+    for ipv6, expect_v6 in ((False, None), (True, first.ipv6)):
+        pair.wall.now += 1.0  # a later TAI64N timestamp: the INIT is not a replay
+        pair.client = ClientSession(
+            ClientConfig(
+                private_key=key("client"),
+                server_public_key=public_key(key("server")),
+                endpoint=SERVER_ADDR,
+                wall_clock=pair.wall,
+                ipv6=ipv6,
+            ),
+            rng=Rng(f"again{ipv6}"),
+        )
+        pair.client.connect(pair.now)
+        pair.flush()
+        params = pair.client.parameters
+        assert params is not None
+        assert bool(params.features & C.FEATURE_IPV6) == (params.ipv6 is not None)
+        assert params.ipv6 == expect_v6
+        assert params.ipv4 == first.ipv4  # the IPv4 address is stable across re-handshakes
+        drain(pair.server)
+        pair.server.trace.records.clear()
+        pair.client.send_packet(ipv6_packet(old_v6, "2001:db8::1"), pair.now)
+        pair.flush()
+        forwarded = [e for e in pair.server_events if isinstance(e, PacketsReceived)]
+        if expect_v6 is None:
+            assert not forwarded  # the withdrawn IPv6 address is no longer a valid inner source
+            assert DropReason.SPOOFED_SOURCE in pair.server.trace.reasons()
+        else:
+            assert forwarded and forwarded[-1].packets
+        pair.server_events.clear()
