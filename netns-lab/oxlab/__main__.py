@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     bench = sub.add_parser("bench", help="raw veth vs OxTunnel vs wireguard-go: iperf3, ping, CPU")
     bench.add_argument("--runs", type=int, default=3)
     bench.add_argument("--seconds", type=int, default=5)
-    bench.add_argument("--only", help="comma-separated setups: veth,oxtunnel,wireguard-go")
+    bench.add_argument("--only", help="comma-separated setups: veth,oxtunnel,oxtunnel-quic,oxtunnel-masque,"
+                                      "oxtunnel-tcp,wireguard-go")
     bench.add_argument("--report-dir", type=Path, default=REPORT_DIR)
     bench.add_argument("--segment-udp", action="store_true",
                        help="segment UDP GSO super-packets at each veth as a NIC without USO does, as the "

@@ -24,7 +24,9 @@ from oxlab.shell import ProcessTable
 from oxlab.topology import ADDR, Topology
 from oxlab.traffic import ping_ok
 
-SETUP_NAMES = ("veth", "oxtunnel", "wireguard-go")
+SETUP_NAMES = ("veth", "oxtunnel", "oxtunnel-quic", "oxtunnel-masque", "oxtunnel-tcp", "wireguard-go")
+# The OxTunnel legs: the transport each forces (client.toml `transport`; `oxtunnel` is the default UDP).
+OXTUNNEL_LEGS = {"oxtunnel": "udp", "oxtunnel-quic": "quic", "oxtunnel-masque": "masque", "oxtunnel-tcp": "tcp"}
 METRICS = ("tcp1_gbps", "tcp4_gbps", "udp_gbps", "udp_loss_pct", "rtt_ms", "cpu_pct")
 
 
@@ -40,27 +42,34 @@ class Leg:
     error: str | None = None
 
 
-def _legs(topo: Topology, procs: ProcessTable, workdir: Path) -> dict[str, Leg]:
-    wg = WireguardGo(topo, procs, workdir)
-    ox = OxidizeLab(topo, procs, workdir)
-
-    def ox_start() -> None:
+def _oxtunnel_leg(name: str, ox: OxidizeLab) -> Leg:
+    def start() -> None:
         ox.prepare()
         ox.start_server()
         ox.start_client()
+        transport = ox.transport()
+        if transport != ox.runtime:
+            raise RuntimeError(f"{name}: the client is on {transport}, not {ox.runtime}")
 
-    def ox_stop() -> None:
+    def stop() -> None:
         ox.stop_client()
         ox.stop_server()
 
-    def ox_pids() -> list[int]:
+    def pids() -> list[int]:
         return [p.pid for p in (ox.client, ox.server) if p is not None and p.alive()]
 
-    return {
-        "veth": Leg("veth", lambda: None, lambda: None, list),
-        "oxtunnel": Leg("oxtunnel", ox_start, ox_stop, ox_pids),
-        "wireguard-go": Leg("wireguard-go", wg.start, wg.stop, wg.pids),
-    }
+    return Leg(name, start, stop, pids)
+
+
+def _legs(topo: Topology, procs: ProcessTable, workdir: Path) -> dict[str, Leg]:
+    wg = WireguardGo(topo, procs, workdir)
+    legs = {"veth": Leg("veth", lambda: None, lambda: None, list)}
+    for name, transport in OXTUNNEL_LEGS.items():
+        leg_dir = workdir / transport  # short: the control socket path must fit AF_UNIX's 108 bytes
+        leg_dir.mkdir(exist_ok=True)
+        legs[name] = _oxtunnel_leg(name, OxidizeLab(topo, procs, leg_dir, transport))
+    legs["wireguard-go"] = Leg("wireguard-go", wg.start, wg.stop, wg.pids)
+    return legs
 
 
 def measure_once(topo: Topology, leg: Leg, seconds: int) -> dict[str, Any]:
