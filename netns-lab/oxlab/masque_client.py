@@ -234,7 +234,8 @@ def run_udp(client: MasqueClient, target: str, token: str | None, count: int) ->
             "seconds": round(time.monotonic() - started, 3)}
 
 
-def run_ip(client: MasqueClient, ping: str, udp: str | None, token: str | None, count: int) -> dict[str, Any]:
+def run_ip(client: MasqueClient, ping: str, udp: str | None, token: str | None, count: int,
+           closed: int | None = None) -> dict[str, Any]:
     sid = client.connect("connect-ip", "/.well-known/masque/ip/*/*/", token)
     me = client.assigned_ipv4(sid)
     dst = ipaddress.ip_address(ping).packed
@@ -266,9 +267,34 @@ def run_ip(client: MasqueClient, ping: str, udp: str | None, token: str | None, 
     while (len(replies) < count or (udp and len(echoes) < count)) and time.monotonic() < end:
         client.step()
         collect()
-    return {"mode": "connect-ip", "address": str(ipaddress.ip_address(me)), "sent": count,
-            "ping_replies": len(replies), "udp_echoes": len(echoes) if udp else None,
-            "seconds": round(time.monotonic() - started, 3)}
+    result = {"mode": "connect-ip", "address": str(ipaddress.ip_address(me)), "sent": count,
+              "ping_replies": len(replies), "udp_echoes": len(echoes) if udp else None,
+              "seconds": round(time.monotonic() - started, 3)}
+    if closed:
+        result.update(icmp_errors(client, token, sid, me, dst, closed))
+    return result
+
+
+def icmp_errors(client: MasqueClient, token: str | None, sid: int, me: bytes, dst: bytes,
+                closed: int) -> dict[str, Any]:
+    """A second CONNECT-IP tunnel beside the first; UDP from the first to a closed port: the ICMP port
+    unreachable must reach the first tunnel only (RFC 9484 §11)."""
+    other = client.connect("connect-ip", "/.well-known/masque/ip/*/*/", token)
+    other_address = client.assigned_ipv4(other)
+    for seq in range(3):
+        client.send(sid, udp4(me, 41000 + seq, dst, closed, b"anyone there?"))
+    to_sender = to_other = 0
+    end = time.monotonic() + 2.0
+    while time.monotonic() < end and to_sender < 3:
+        client.step()
+        for packet in client.received(sid):
+            ihl = (packet[0] & 0x0F) * 4
+            quoted = packet[ihl + 8:]
+            if packet[9] == 1 and packet[ihl:ihl + 2] == bytes([3, 3]) and quoted[12:16] == me:
+                to_sender += 1
+        to_other += sum(1 for p in client.received(other) if p[9] == 1)
+    return {"icmp_unreachable_to_sender": to_sender, "icmp_to_other_tunnel": to_other,
+            "other_address": str(ipaddress.ip_address(other_address))}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -284,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     ip = sub.add_parser("ip", help="CONNECT-IP: ICMP echo (and UDP) to a host")
     ip.add_argument("--ping", required=True, help="IPv4 address to ping")
     ip.add_argument("--udp", help="HOST:PORT of a UDP echo server")
+    ip.add_argument("--closed-port", type=int, help="a UDP port nobody listens on at --ping's host")
     args = parser.parse_args(argv)
     if not 1 <= args.count <= 1000 or not 1 <= args.timeout <= 120:
         parser.error("--count must be 1..1000 and --timeout 1..120")
@@ -292,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.mode == "udp":
             result = run_udp(client, args.target, args.token, args.count)
         else:
-            result = run_ip(client, args.ping, args.udp, args.token, args.count)
+            result = run_ip(client, args.ping, args.udp, args.token, args.count, args.closed_port)
     except (ConnectionError, TimeoutError, ssl.SSLError) as exc:
         print(json.dumps({"mode": args.mode, "error": str(exc)}))
         return 1

@@ -10,6 +10,7 @@ the four lengths for any value (requirement 24, RFC 9000 §16).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 VARINT_MAX = (1 << 62) - 1
@@ -52,6 +53,13 @@ def read_varint(data: bytes | bytearray | memoryview, pos: int = 0) -> tuple[int
 
 def encode_capsule(capsule_type: int, value: bytes) -> bytes:
     return encode_varint(capsule_type) + encode_varint(len(value)) + value
+
+
+def grease_capsule() -> bytes:
+    """A reserved capsule type 0x29·N + 0x17 with a short random body (RFC 9297 §5.4): sent so that peers
+    which wrongly reject unknown capsule types are caught (requirement 35)."""
+    n = int.from_bytes(os.urandom(2), "big") % 1000
+    return encode_capsule(0x29 * n + 0x17, os.urandom(os.urandom(1)[0] % 16))
 
 
 def is_grease(capsule_type: int) -> bool:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
-import os
 import time
 from collections.abc import Callable, Sequence
 
@@ -37,6 +36,7 @@ from runtimes.masque.capsules import (
     MalformedCapsule,
     encode_capsule,
     encode_varint,
+    grease_capsule,
     read_varint,
 )
 from runtimes.masque.h3 import H3_REQUEST_CANCELLED, MasqueH3Connection, capsule_protocol_header
@@ -51,12 +51,6 @@ log = logging.getLogger("oxtunnel.runtimes.masque")
 IP_TEMPLATE = MASQUE_IP_PATH + "{target}/{ipproto}/"
 DEFAULT_SERVICE = "10.89.0.1"  # first host of the proxy's default CONNECT-IP pool
 LOCAL_PORT = PORT_UDP  # our UDP source port inside the tunnel (any port works; the service answers it)
-
-
-def grease_capsule() -> bytes:
-    """A reserved capsule type 0x29·N + 0x17 with a short random body (RFC 9297 §5.4)."""
-    n = int.from_bytes(os.urandom(2), "big") % 1000
-    return encode_capsule(0x29 * n + 0x17, os.urandom(int.from_bytes(os.urandom(1), "big") % 16))
 
 
 class ClientH3Connection(MasqueH3Connection):

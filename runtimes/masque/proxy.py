@@ -32,7 +32,7 @@ from aioquic.quic import events
 from oxtunnel.policy import DestinationPolicy
 from oxtunnel.types import PeerAddress
 from runtimes.masque import ippacket
-from runtimes.masque.capsules import CapsuleReader, MalformedCapsule
+from runtimes.masque.capsules import CapsuleReader, MalformedCapsule, grease_capsule
 from runtimes.masque.config import MasqueConfig
 from runtimes.masque.h3 import (
     H3_DATAGRAM_ERROR,
@@ -126,6 +126,7 @@ class MasqueProxy:
         self.handlers: set[MasqueConnectionHandler] = set()
         self.forwarded = 0
         self.refused: dict[str, int] = {}
+        self._icmp: dict[int, socket.socket] = {}
 
     # --- wiring --------------------------------------------------------------------------------------
     def handler_for(self, conn: ServerConnection, bind: QuicServerBind) -> MasqueConnectionHandler:
@@ -140,9 +141,33 @@ class MasqueProxy:
         return handler
 
     def close(self) -> None:
+        for sock in self._icmp.values():
+            sock.close()
         self.resolver.shutdown(wait=False, cancel_futures=True)
         os.close(self._wake_r)
         os.close(self._wake_w)
+
+    def send_icmp(self, version: int, message: bytes, to: str) -> bool:
+        """An ICMP(v6) message to a target on the network (raw socket, opened on first use; needs
+        CAP_NET_RAW, as the server has). False when it cannot be sent."""
+        sock = self._icmp.get(version)
+        if sock is None:
+            family, proto = ((socket.AF_INET, socket.IPPROTO_ICMP) if version == 4
+                             else (socket.AF_INET6, socket.IPPROTO_ICMPV6))
+            try:
+                sock = socket.socket(family, socket.SOCK_RAW, proto)
+                sock.setblocking(False)
+            except OSError as exc:
+                self.refused["icmp unavailable"] = self.refused.get("icmp unavailable", 0) + 1
+                log.debug("masque: no raw ICMP socket: %s", exc)
+                return False
+            self._icmp[version] = sock
+        try:
+            sock.sendto(message, (to, 0))
+        except OSError as exc:
+            log.debug("masque: ICMP to %s: %s", to, exc)
+            return False
+        return True
 
     def resolve(self, host: str, port: int) -> concurrent.futures.Future:  # type: ignore[type-arg]
         future = self.resolver.submit(socket.getaddrinfo, host, port, 0, socket.SOCK_DGRAM)
@@ -378,6 +403,8 @@ class MasqueConnectionHandler:
     def _respond(self, stream_id: int, status: int, extra: Headers = (), end: bool = True) -> None:  # type: ignore[assignment]
         headers: Headers = [(b":status", str(status).encode())] + list(extra)
         self.h3.send_headers(stream_id, headers, end_stream=end)
+        if 200 <= status < 300 and not end:  # the capsule protocol is on: GREASE it (requirement 35)
+            self.h3.send_data(stream_id, grease_capsule(), end_stream=False)
         self.conn.changed()
 
     def _refuse(self, stream_id: int, status: int, error: str, details: str) -> None:

@@ -50,6 +50,7 @@ IP_PMTUDISC_DO = getattr(socket, "IP_PMTUDISC_DO", 2)
 IPV6_MTU_DISCOVER = getattr(socket, "IPV6_MTU_DISCOVER", 23)
 IPV6_DONTFRAG = getattr(socket, "IPV6_DONTFRAG", 62)
 _RECV_PER_POLL = 64
+PTB_INTERVAL = 0.1  # at most 10 ICMP Packet Too Big per second per tunnel
 
 
 @dataclass
@@ -153,6 +154,7 @@ class UdpTunnel(Tunnel):
         super().__init__(handler, stream_id, now)
         self.target = target
         self.idle_timeout = idle_timeout
+        self._last_ptb = float("-inf")
         family = socket.AF_INET6 if ":" in target[0] else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
@@ -196,8 +198,28 @@ class UdpTunnel(Tunnel):
                 self.handler.finish_stream(self.stream_id, f"target unreachable: {exc.strerror}")
                 return
             self.last_activity = now
-            self.send_payload(data)
+            if not self.send_payload(data) and len(data) > self.payload_limit:
+                self._too_big(data, now)
         self.handler.conn.changed()
+
+    def _too_big(self, payload: bytes, now: float) -> None:
+        """RFC 9298 §6.1 (requirement 50): a reply too big for a QUIC DATAGRAM is dropped, not put in a
+        capsule, and the target hears ICMP Packet Too Big quoting the datagram as it sent it."""
+        if not self.handler.h3.datagrams_negotiated or now - self._last_ptb < PTB_INTERVAL:
+            return
+        self._last_ptb = now
+        local_ip, local_port = self.sock.getsockname()[:2]
+        target_ip, target_port = self.target
+        src, dst = ipaddress.ip_address(target_ip).packed, ipaddress.ip_address(local_ip).packed
+        original = ippacket.udp_packet(src, target_port, dst, local_port, payload)
+        info = ippacket.parse(original)
+        if info is None:
+            return
+        header = 20 if info.version == 4 else 40
+        mtu = self.payload_limit + 8 + header  # the largest IP packet whose UDP payload we can carry
+        icmp = ippacket.icmp_error(original, info, dst, "too_big", mtu)[header:]
+        if self.handler.proxy.send_icmp(info.version, icmp, target_ip):
+            self.stats.icmp_sent += 1
 
     def get_timer(self) -> float | None:
         return self.last_activity + self.idle_timeout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import socket
 import time
@@ -243,6 +244,69 @@ def test_non_minimal_varints_grease_and_datagram_capsules(env: Env, echo: socket
     assert sorted(got) == [b"\x00echo:one", b"\x00echo:two!"]
 
 
+def ptb_scenario(tmp: str) -> None:
+    """Run inside a private namespace (the PTB teaches that namespace's kernel a smaller path MTU for the
+    proxy's address; in the host namespace that would shrink 127.0.0.1 for everyone for ten minutes)."""
+    import json
+
+    env = Env(Path(tmp), allow_destinations=["loopback"])
+    echo = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    echo.bind(("127.0.0.1", 0))
+    echo.setblocking(False)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    listener.setblocking(False)
+    try:
+        c, sid = open_udp(env, echo)
+        big = b"\x00" + bytes(1700)  # capsules carry it to the proxy; the echo doubles back 1705 bytes
+        c.h3.send_data(sid, encode_capsule(CAPSULE_DATAGRAM, big), end_stream=False)  # type: ignore[union-attr]
+        c.flush()
+        found: list[bytes] = []
+
+        def ptb() -> bool:
+            pump_echo(echo)
+            with contextlib.suppress(BlockingIOError):
+                while True:
+                    pkt = listener.recv(65536)
+                    ihl = (pkt[0] & 0x0F) * 4
+                    quoted = pkt[ihl + 8:]
+                    qihl = (quoted[0] & 0x0F) * 4 if quoted else 0
+                    port = echo.getsockname()[1].to_bytes(2, "big")
+                    if pkt[ihl:ihl + 2] == bytes([3, 4]) and quoted[qihl:qihl + 2] == port:
+                        found.append(pkt)
+            return bool(found)
+
+        env.until(ptb)
+        ihl = (found[0][0] & 0x0F) * 4
+        tunnel = env.proxy.handlers.copy().pop().tunnels[sid]
+        print(json.dumps({"mtu": int.from_bytes(found[0][ihl + 6:ihl + 8], "big"),
+                          "dropped_too_big": tunnel.stats.dropped_too_big,
+                          "icmp_sent": tunnel.stats.icmp_sent,
+                          "largest_datagram": max((len(d) for d in c.datagrams.get(sid, [])), default=0)}))
+    finally:
+        listener.close()
+        echo.close()
+        env.close()
+
+
+@pytest.mark.root
+def test_reply_too_big_for_a_datagram_gets_icmp_ptb_to_the_target(netns, run_in, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Requirement 50: dropped, not put in a capsule; ICMP Packet Too Big to the target, quoting its
+    datagram."""
+    import json
+    import sys
+
+    ns = netns("ptb")
+    root = Path(__file__).resolve().parents[2]
+    code = (f"import sys; sys.path.insert(0, {str(root)!r}); "
+            f"from tests.runtimes.test_masque import ptb_scenario; ptb_scenario({str(tmp_path)!r})")
+    done = run_in(ns, sys.executable, "-c", code, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert 1280 <= result["mtu"] < 1500, result
+    assert result["dropped_too_big"] >= 1 and result["icmp_sent"] == 1, result
+    assert result["largest_datagram"] < 1500, "never sent on as a capsule"
+
+
 def test_unknown_context_id_is_dropped(env: Env, echo: socket.socket) -> None:
     c, sid = open_udp(env, echo)
     c.h3.send_datagram(sid, encode_varint(2) + b"ctx2")  # type: ignore[union-attr]
@@ -315,6 +379,17 @@ def open_ip(env: Env, path: bytes = b"/.well-known/masque/ip/*/*/", token: bytes
         decode_addresses(caps[CAPSULE_ADDRESS_ASSIGN]),
         decode_routes(caps[CAPSULE_ROUTE_ADVERTISEMENT]),
     )
+
+
+def test_proxy_greases_the_capsule_stream_after_2xx(env: Env, echo: socket.socket) -> None:
+    """Requirement 35: reserved capsule types on the send side, so peers that reject unknown types
+    are caught; ours (and any RFC 9297 client) skip them."""
+    from runtimes.masque.capsules import is_grease, read_varint
+
+    for c, sid in (open_udp(env, echo), open_ip(env)[:2]):
+        env.until(lambda c=c, sid=sid: bool(c.data.get(sid)))
+        first = read_varint(c.data[sid], 0)
+        assert first is not None and is_grease(first[0]), "a GREASE capsule leads the capsule stream"
 
 
 def test_connect_ip_assigns_addresses_and_routes(env: Env) -> None:

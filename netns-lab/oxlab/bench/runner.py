@@ -26,7 +26,8 @@ from oxlab.traffic import ping_ok
 
 SETUP_NAMES = ("veth", "oxtunnel", "oxtunnel-quic", "oxtunnel-masque", "oxtunnel-tcp", "wireguard-go")
 # The OxTunnel legs: the transport each forces (client.toml `transport`; `oxtunnel` is the default UDP).
-OXTUNNEL_LEGS = {"oxtunnel": "udp", "oxtunnel-quic": "quic", "oxtunnel-masque": "masque", "oxtunnel-tcp": "tcp"}
+OXTUNNEL_LEGS = {"oxtunnel": "udp", "oxtunnel-quic": "quic", "oxtunnel-masque": "masque",
+                 "oxtunnel-tcp": "tcp"}
 METRICS = ("tcp1_gbps", "tcp4_gbps", "udp_gbps", "udp_loss_pct", "rtt_ms", "cpu_pct")
 
 

@@ -39,13 +39,15 @@ def run(lab: Lab, out: Outcome) -> None:
     target = f"{ADDR.internet_v4}:{UDP_ECHO_PORT}"
     with middlebox_delta(lab) as grown:
         udp = masque(lab, pin, "udp", "--target", target)
-        ip = masque(lab, pin, "ip", "--ping", ADDR.internet_v4, "--udp", target)
+        ip = masque(lab, pin, "ip", "--ping", ADDR.internet_v4, "--udp", target, "--closed-port", "9")
     out.metric("connect_udp", udp)
     out.metric("connect_ip", ip)
     out.check(f"CONNECT-UDP to {target}: {COUNT}/{COUNT} echoes", udp.get("received") == COUNT, udp)
     out.check(f"CONNECT-IP: {COUNT}/{COUNT} pings of {ADDR.internet_v4} answered",
               ip.get("ping_replies") == COUNT, ip)
     out.check(f"CONNECT-IP: {COUNT}/{COUNT} UDP echoes from {target}", ip.get("udp_echoes") == COUNT, ip)
+    out.check("an ICMP port unreachable reaches the tunnel that caused it, and no other (RFC 9484 §11)",
+              ip.get("icmp_unreachable_to_sender", 0) >= 1 and ip.get("icmp_to_other_tunnel") == 0, ip)
     out.check("no packet reached the internet outside the proxy",
               grown.get("leak_v4", 0) == 0 and grown.get("leak_v6", 0) == 0, grown)
     refused = masque(lab, pin, "udp", "--target", target, token=None)
