@@ -95,7 +95,11 @@ class AddressPool:
         return self._v6.server() if self._v6 else None  # type: ignore[return-value]
 
     def reserve(self, key: bytes, ipv4: str | None = None, ipv6: str | None = None) -> None:
-        """Pin a peer's configured addresses (as WireGuard's per-peer addresses); they are never recycled."""
+        """Pin a peer's configured addresses (as WireGuard's per-peer addresses); they are never recycled.
+
+        All or nothing: a ValueError (naming the address) leaves the pool as it was."""
+        if key in self._leases:
+            raise ValueError("that key holds addresses already")
         slots: list[int | None] = []
         for family, text in ((self._v4, ipv4), (self._v6, ipv6)):
             if family is None:
@@ -113,11 +117,22 @@ class AddressPool:
                     raise ValueError(f"address {text} is not a client address inside {family.network}")
                 owner = family.taken.get(slot)
                 if owner is not None and owner != key:
-                    raise ValueError(f"address {text} is reserved twice")
-            family.taken[slot] = key
+                    what = "reserved twice" if owner in self._pins else "in use by another client"
+                    raise ValueError(f"address {text} is {what}")
             slots.append(slot)
+        for family, slot in ((self._v4, slots[0]), (self._v6, slots[1])):
+            if family is not None and slot is not None:
+                family.taken[slot] = key
         self._leases[key] = (slots[0], slots[1])
         self._pins.add(key)  # pinned: never a recycling candidate
+
+    def forget(self, key: bytes) -> None:
+        """The key is no longer authorized: free its addresses (pinned or not) for other clients now."""
+        slots = self._leases.pop(key, None)
+        self._active.discard(key)
+        self._pins.discard(key)
+        if slots is not None:
+            self._free(slots)
 
     def lease(self, key: bytes) -> Lease | None:
         """The key's addresses (existing or new); None when the pool is exhausted by active clients."""
@@ -165,9 +180,13 @@ class AddressPool:
         for key, (v4, v6) in self._leases.items():
             if key not in self._active and key not in self._pins:
                 del self._leases[key]
-                if self._v4 is not None and v4 is not None:
-                    del self._v4.taken[v4]
-                if self._v6 is not None and v6 is not None:
-                    del self._v6.taken[v6]
+                self._free((v4, v6))
                 return True
         return False
+
+    def _free(self, slots: tuple[int | None, int | None]) -> None:
+        v4, v6 = slots
+        if self._v4 is not None and v4 is not None:
+            del self._v4.taken[v4]
+        if self._v6 is not None and v6 is not None:
+            del self._v6.taken[v6]

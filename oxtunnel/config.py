@@ -23,7 +23,7 @@ class ConfigError(ValueError):
     """A configuration value is unusable; the message names the field."""
 
 
-def _check_key(name: str, value: bytes) -> None:
+def check_key(name: str, value: bytes) -> None:
     if not isinstance(value, bytes | bytearray) or len(value) != KEY_SIZE:
         raise ConfigError(f"{name}: must be {KEY_SIZE} raw bytes")
 
@@ -128,8 +128,8 @@ class ClientConfig:
     """Per-packet tunables."""
 
     def validate(self) -> None:
-        _check_key("private_key", self.private_key)
-        _check_key("server_public_key", self.server_public_key)
+        check_key("private_key", self.private_key)
+        check_key("server_public_key", self.server_public_key)
         if not self.ciphers or len(set(self.ciphers)) != len(self.ciphers):
             raise ConfigError("ciphers: needs at least one cipher, each at most once")
         for cipher in self.ciphers:
@@ -216,10 +216,10 @@ class ServerConfig:
     """Per-packet tunables."""
 
     def validate(self) -> None:
-        _check_key("private_key", self.private_key)
+        check_key("private_key", self.private_key)
         seen: set[bytes] = set()
         for i, peer in enumerate(self.peers):
-            _check_key(f"peers[{i}].public_key", peer.public_key)
+            check_key(f"peers[{i}].public_key", peer.public_key)
             if bytes(peer.public_key) in seen:
                 raise ConfigError(f"peers[{i}].public_key: listed twice")
             seen.add(bytes(peer.public_key))

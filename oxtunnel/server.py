@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from oxtunnel import handshake as hs
 from oxtunnel import negotiation, wire
 from oxtunnel.addrpool import AddressPool, Lease
-from oxtunnel.config import PeerConfig, ServerConfig
+from oxtunnel.config import ConfigError, PeerConfig, ServerConfig, check_key
 from oxtunnel.cookies import ZERO_MAC, CookieChecker, Mac1
 from oxtunnel.crypto import Rng
 from oxtunnel.datapath import DataPath
@@ -299,6 +299,57 @@ class ServerEndpoint(EndpointAPI):
         if session is None:
             raise KeyError("no session for that public key")
         session.terminate(reason, now, by_peer=False, notify_peer=True)
+
+    def add_peer(self, peer: PeerConfig) -> None:
+        """Authorize another client at once (``wg set … peer``): its next INIT is answered.
+
+        ConfigError naming the field for a malformed or already listed key or an unusable pinned
+        address; nothing changes then."""
+        check_key("peer.public_key", peer.public_key)
+        key = bytes(peer.public_key)
+        if key in self._peers:
+            raise ConfigError(f"peer.public_key: {key.hex()[:16]}… is listed already")
+        if peer.ipv4_address or peer.ipv6_address:
+            try:
+                self.pool.reserve(key, peer.ipv4_address, peer.ipv6_address)
+            except ValueError as exc:
+                raise ConfigError(f"peer.ipv4_address / peer.ipv6_address: {exc}") from None
+        self._peers[key] = peer
+        self.config = dataclasses.replace(self.config, peers=(*self.config.peers, peer))
+
+    def remove_peer(self, public_key: bytes, now: float) -> bool:
+        """Revoke a client: its session (if any) ends with an authenticated DISCONNECT(policy), its
+        addresses go back to the pool, and its INITs are not answered any more.  Returns whether a
+        session was ended; KeyError for a key that is not listed.
+
+        The last accepted handshake timestamp of the key is kept, so that re-adding it later does not
+        make its old INITs replayable."""
+        key = bytes(public_key)
+        if key not in self._peers:
+            raise KeyError("no peer with that public key")
+        session = self.sessions.get(key)
+        if session is not None:
+            session.terminate(TerminationReason.POLICY, now, by_peer=False, notify_peer=True)
+        del self._peers[key]
+        self._static_static.pop(key, None)
+        self._peer_mac1.pop(key, None)
+        self.pool.forget(key)
+        self.config = dataclasses.replace(
+            self.config, peers=tuple(p for p in self.config.peers if bytes(p.public_key) != key)
+        )
+        return session is not None
+
+    def rename_peer(self, public_key: bytes, name: str) -> None:
+        """Change a peer's label (logs, status) without touching its session; KeyError if not listed."""
+        key = bytes(public_key)
+        peer = dataclasses.replace(self._peers[key], name=name)
+        self._peers[key] = peer
+        self.config = dataclasses.replace(
+            self.config, peers=tuple(peer if bytes(p.public_key) == key else p for p in self.config.peers)
+        )
+        session = self.sessions.get(key)
+        if session is not None:
+            session.peer_config = peer
 
     def update_config(self, peer: bytes, now: float, **changes: object) -> int:
         """Push changed session parameters (mtu, dns_servers, routes, keepalive_interval, …) to one

@@ -437,7 +437,10 @@ class PeerSession:
         if self.closed:
             return
         if notify_peer:
-            self.send_control(wire.control_disconnect(TERMINATION_TO_WIRE[reason]), now)
+            # before the server saw the client confirm its newest keys, the client already sends with
+            # them (``next``): a DISCONNECT under them is readable too
+            kp = self.sending_keypair(now) or self.next
+            self.send_control(wire.control_disconnect(TERMINATION_TO_WIRE[reason]), now, kp)
         self.closed = True
         for kp in (self.previous, self.current, self.next):
             self.forget(kp)

@@ -69,6 +69,32 @@ def test_pinned_addresses() -> None:
     small6.reserve(b, "10.6.0.11")
     with pytest.raises(ValueError, match="is full"):
         small6.reserve(c, "10.6.0.12")
+    assert c not in small6
+    assert small6.lease(c) is None  # no IPv6 slot left for c: refused, not half-leased
+
+
+def test_a_failed_reservation_changes_nothing_and_forget_frees_at_once() -> None:
+    pool = AddressPool("10.7.0.0/29", "fd00:7::/126")  # 5 IPv4 and 2 IPv6 client slots
+    a, b, c = _keys(3)
+    pool.reserve(a, "10.7.0.2", "fd00:7::2")
+    with pytest.raises(ValueError, match="reserved twice"):
+        pool.reserve(b, "10.7.0.3", "fd00:7::2")
+    assert b not in pool
+    pool.reserve(b, "10.7.0.3", "fd00:7::3")  # 10.7.0.3 was not kept by the failed attempt
+    with pytest.raises(ValueError, match="holds addresses already"):
+        pool.reserve(b, "10.7.0.4")
+    assert pool.lease(c) is None  # IPv6 exhausted by the two pins
+    pool.forget(a)
+    lease = pool.lease(c)
+    assert lease is not None and str(lease.ipv6) == "fd00:7::2/126"
+    dynamic = AddressPool("10.8.0.0/24", None)
+    got = dynamic.lease(a)
+    assert got is not None and got.ipv4 is not None
+    with pytest.raises(ValueError, match="in use by another client"):
+        dynamic.reserve(b, str(got.ipv4.ip))
+    dynamic.forget(a)  # an active lease too: the key is gone
+    dynamic.reserve(b, str(got.ipv4.ip))
+    assert a not in dynamic
 
 
 def test_bad_pools() -> None:

@@ -443,3 +443,89 @@ def test_ipv6_is_granted_exactly_when_an_ipv6_address_is_assigned_across_rehands
         else:
             assert forwarded and forwarded[-1].packets
         pair.server_events.clear()
+
+# -- live peer changes ------------------------------------------------------------------------------------
+
+
+def test_add_peer_answers_a_new_key_at_once() -> None:
+    wall = WallClock()
+    server = _server(["alice"], wall)
+    bob = _client("bob", wall)
+    _handshake(bob, server, CLIENT_ADDR)
+    assert not bob.established and server.trace.count(DropReason.UNKNOWN_PEER) >= 1
+    server.add_peer(PeerConfig(public_key(key("bob")), name="bob", ipv4_address="10.66.0.9"))
+    assert [p.name for p in server.config.peers] == ["alice", "bob"]
+    bob.close(0.0)
+    wall.now += 1
+    _handshake(bob, server, CLIENT_ADDR, 1.0)
+    assert bob.established and bob.parameters is not None and str(bob.parameters.ipv4) == "10.66.0.9/16"
+    assert [s.name for s in server.status()] == ["bob"]
+
+
+def test_add_peer_refuses_bad_input_and_changes_nothing() -> None:
+    wall = WallClock()
+    server = _server(["alice"], wall, ipv4_pool="10.3.0.0/24", ipv6_pool=None)
+    before = server.config
+    cases = [
+        (PeerConfig(b"short"), "peer.public_key"),
+        (PeerConfig(public_key(key("alice"))), "listed already"),
+        (PeerConfig(public_key(key("bob")), ipv4_address="10.9.9.9"), "not a client address"),
+        (PeerConfig(public_key(key("bob")), ipv6_address="fd00::5"), "no network of that family"),
+    ]
+    for peer, message in cases:
+        with pytest.raises(ConfigError, match=message):
+            server.add_peer(peer)
+    assert server.config is before and public_key(key("bob")) not in server.pool
+
+
+def test_remove_peer_ends_the_session_and_frees_the_address() -> None:
+    wall = WallClock()
+    server = _server(["alice", "bob"], wall, ipv4_pool="10.9.0.0/30", ipv6_pool=None)  # one client slot
+    alice, bob = _client("alice", wall), _client("bob", wall)
+    _handshake(alice, server, CLIENT_ADDR)
+    src = str(alice.parameters.ipv4.ip) if alice.parameters and alice.parameters.ipv4 else ""
+    drain(alice)
+    drain(server)
+    with pytest.raises(KeyError):
+        server.remove_peer(public_key(key("carol")), 1.0)
+    assert server.remove_peer(public_key(key("alice")), 1.0) is True
+    ended = [e for e in drain(server) if isinstance(e, SessionTerminated)]
+    assert [(e.reason, e.by_peer) for e in ended] == [(TerminationReason.POLICY, False)]
+    for data, _ in server.datagrams_to_send(1.0):  # the authenticated DISCONNECT(policy)
+        alice.receive_datagram(data, SERVER_ADDR, 1.0)
+    told = [e for e in drain(alice) if isinstance(e, SessionTerminated)]
+    assert [(e.reason, e.by_peer) for e in told] == [(TerminationReason.POLICY, True)]
+    assert [p.name for p in server.config.peers] == ["bob"] and not server.sessions
+    server.send_packet(ipv4_packet("203.0.113.5", src), 1.0)
+    assert server.trace.last is not None and server.trace.last.reason is DropReason.NO_ROUTE
+    # her address is free for bob at once (a sticky lease of an authorized key would not be)
+    _handshake(bob, server, PeerAddress("198.51.100.8", 1), 1.0)
+    assert bob.established and bob.parameters is not None and str(bob.parameters.ipv4) == "10.9.0.2/30"
+    # and her INITs go unanswered now
+    wall.now += 1
+    unknown = server.trace.count(DropReason.UNKNOWN_PEER)
+    _handshake(alice, server, CLIENT_ADDR, 2.0)
+    assert not alice.established and server.trace.count(DropReason.UNKNOWN_PEER) == unknown + 1
+
+
+def test_remove_peer_before_the_client_confirmed_its_keys_still_tells_it() -> None:
+    pair = make_pair(connect=False)
+    pair.client.connect(pair.now)
+    for data, _ in pair.client.datagrams_to_send(pair.now):
+        pair.server.receive_datagram(data, CLIENT_ADDR, pair.now)
+    for data, _ in pair.server.datagrams_to_send(pair.now):  # RESPONSE: the client switches keys
+        pair.client.receive_datagram(data, SERVER_ADDR, pair.now)
+    pair.client.datagrams_to_send(pair.now)  # its KEY_ROTATION is lost: the server only has ``next``
+    assert pair.server.remove_peer(public_key(key("client")), pair.now)
+    pair.flush()
+    (told,) = pair.take(SessionTerminated)
+    assert told.reason is TerminationReason.POLICY and told.by_peer
+
+
+def test_rename_peer_keeps_the_session() -> None:
+    pair = make_pair()
+    pair.server.rename_peer(public_key(key("client")), "laptop")
+    assert [s.name for s in pair.server.status()] == ["laptop"]
+    assert [p.name for p in pair.server.config.peers] == ["laptop"]
+    with pytest.raises(KeyError):
+        pair.server.rename_peer(public_key(key("nobody")), "x")
