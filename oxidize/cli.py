@@ -1,4 +1,4 @@
-"""The `oxidize` command: server, up, down, status, keygen, pubkey, genconfig.
+"""The `oxidize` command: server, reload, up, down, status, keygen, pubkey, genconfig.
 
 Exit status: 0 success, 1 a runtime failure (the message says what), 2 bad usage or a bad config.
 """
@@ -90,7 +90,26 @@ def _reload_running_server(settings: config.ServerSettings) -> str:
         reply = control.request(sock, "reload")
     except control.ControlError as exc:
         return f"the running server did not take the new peer ({exc}); restart it"
-    return f"the running server now knows {reply.get('peers', '?')} peers"
+    return f"the running server answers the new peer now ({reply.get('peers', '?')} peers)"
+
+
+def cmd_reload(args: argparse.Namespace) -> int:
+    settings = config.load_server(Path(args.config))  # a bad file is reported here, exit 2
+    sock = control.instance_dir(settings.state_dir, settings.interface) / "control.sock"
+    try:
+        reply = control.request(sock, "reload")
+    except control.ControlError as exc:
+        raise CliError(f"{settings.interface}: {exc}") from None
+    if args.json:
+        print(json.dumps(reply, indent=2, sort_keys=True))
+        return EXIT_OK
+    for what in ("added", "removed", "renamed"):
+        for name in reply.get(what, []):
+            print(f"{what} {name}")
+    if reply.get("restart_needed"):
+        print("changed but only used after a restart: " + ", ".join(reply["restart_needed"]))
+    print(f"{settings.interface}: {reply.get('peers', '?')} peers", file=sys.stderr)
+    return EXIT_OK
 
 
 def _sockets(state_dir: Path, interface: str | None) -> list[Path]:
@@ -213,6 +232,14 @@ def build_parser() -> argparse.ArgumentParser:
                        "it sets up is removed again on SIGINT/SIGTERM or when the start fails.")
     p.add_argument("-c", "--config", required=True, metavar="FILE", help="server.toml")
     p.set_defaults(func=cmd_server)
+
+    p = sub.add_parser("reload", help="apply server.toml's [[peers]] to the running server (as SIGHUP)",
+                       description="Ask the running server to re-read its config: new peers are answered "
+                       "at once, removed peers lose their session and address, renamed ones keep theirs. "
+                       "A bad file changes nothing; other changed keys are listed as needing a restart.")
+    p.add_argument("-c", "--config", required=True, metavar="FILE", help="server.toml of the server")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_reload)
 
     p = sub.add_parser("up", help="bring a client tunnel up (stays in the foreground)",
                        description="Connect to a server and route traffic through oxtun0 (full tunnel by "

@@ -114,14 +114,19 @@ async def serve(
     metrics_listen: tuple[str, int] | None = None,
     collect: Callable[[], list[metrics.Family]] | None = None,
     bind_fatal: Callable[[Callable[[str], None]], None] | None = None,
+    on_hangup: Callable[[], None] | None = None,
 ) -> list[str]:
     """Run until a signal, `down`, or a fatal error the runtime reports through the callback it gets
-    from `bind_fatal`; returns the undo failures of `stop()`, plus the fatal error if there was one."""
+    from `bind_fatal`; returns the undo failures of `stop()`, plus the fatal error if there was one.
+    With `on_hangup` (the server's reload), SIGHUP calls it instead of stopping, as daemons do."""
     loop = asyncio.get_running_loop()
     done = asyncio.Event()
     fatal: list[str] = []
     for sig in STOP_SIGNALS:
-        loop.add_signal_handler(sig, done.set)
+        if sig == signal.SIGHUP and on_hangup is not None:
+            loop.add_signal_handler(sig, on_hangup)
+        else:
+            loop.add_signal_handler(sig, done.set)
 
     def fail(message: str) -> None:
         log.error("%s", message)

@@ -7,10 +7,11 @@ import os
 import time
 from typing import Any
 
-from oxidize import keys, metrics, transports
-from oxidize.config import ServerSettings
+from oxidize import keys, metrics, reload, transports
+from oxidize.config import ConfigError, ServerSettings
 from oxidize.daemon import Instance, drop_counts, log, peer_row, run, serve
-from oxtunnel.config import DataPathConfig, PeerConfig, ServerConfig
+from oxidize.reload import ReloadResult, peer_config
+from oxtunnel.config import DataPathConfig, ServerConfig
 from oxtunnel.server import ServerEndpoint
 from runtimes.server import ServerForwarder, ServerOptions
 from runtimes.server_transports import ServerTransports, open_transports
@@ -19,7 +20,7 @@ from runtimes.server_transports import ServerTransports, open_transports
 def server_config(settings: ServerSettings) -> ServerConfig:
     return ServerConfig(
         private_key=keys.read_private(settings.private_key_file),
-        peers=tuple(PeerConfig(public_key=p.public_key, name=p.name) for p in settings.peers),
+        peers=tuple(peer_config(p) for p in settings.peers),
         wall_clock=time.time,
         ipv4_pool=str(settings.ipv4_pool) if settings.ipv4_pool else None,
         ipv6_pool=str(settings.ipv6_pool) if settings.ipv6_pool else None,
@@ -74,17 +75,37 @@ def run_server(settings: ServerSettings) -> int:
         opened = holder.get("transports")
         return serve(instance, forwarder.start, forwarder.close,
                      lambda: server_status(forwarder, settings, opened),
-                     extra=lambda req: _server_extra(req, settings), metrics_listen=listen,
-                     collect=lambda: server_metrics(forwarder, opened))
+                     extra=lambda req: _server_extra(req, forwarder, settings), metrics_listen=listen,
+                     collect=lambda: server_metrics(forwarder, opened),
+                     on_hangup=lambda: _reload_on_signal(forwarder, settings))
 
     return run(instance, setup, body)
 
 
-def _server_extra(request: dict[str, Any], settings: ServerSettings) -> dict[str, Any] | None:
+def reload_peers(forwarder: ServerForwarder, settings: ServerSettings) -> ReloadResult:
+    """Apply server.toml's peers to the running endpoint and send what that queued (DISCONNECTs)."""
+    now = forwarder.pump.clock() if forwarder.pump is not None else time.monotonic()
+    result = reload.reload(forwarder.endpoint, settings, now)
+    if forwarder.pump is not None:
+        forwarder.pump.kick()
+    log.info("%s", result.summary())
+    return result
+
+
+def _reload_on_signal(forwarder: ServerForwarder, settings: ServerSettings) -> None:
+    try:
+        reload_peers(forwarder, settings)
+    except ConfigError as exc:
+        log.error("reload (SIGHUP) refused, nothing changed:\n%s", exc)
+
+
+def _server_extra(request: dict[str, Any], forwarder: ServerForwarder,
+                  settings: ServerSettings) -> dict[str, Any] | None:
     if request.get("cmd") == "reload":
-        raise ValueError("adding peers to a running server is not supported yet (the core has no "
-                         f"add_peer); restart the server to use the {len(settings.peers)}+ peers in its "
-                         "config")
+        try:
+            return reload_peers(forwarder, settings).as_dict()
+        except ConfigError as exc:
+            raise ValueError(f"reload refused, nothing changed: {exc}") from None
     return None
 
 

@@ -55,6 +55,7 @@ class ServerForwarder:
         self.binds: list[DatagramBind] = []
         self.pump: Pump | None = None
         self.counters: Counter[str] = Counter()
+        self.names: dict[bytes, str] = {}  # peer key -> name, remembered for log lines after a removal
         self.started_at = time.time()
 
     # -- set-up ---------------------------------------------------------------------------------------
@@ -122,10 +123,12 @@ class ServerForwarder:
                      _where(event.new))
 
     def peer_name(self, peer: bytes) -> str:
+        """The configured name; for a peer removed since (its session ends after), the last one seen."""
         for p in self.endpoint.config.peers:
             if bytes(p.public_key) == peer:
-                return p.name or peer.hex()[:8]
-        return peer.hex()[:8]
+                name = self.names[peer] = p.name or peer.hex()[:8]
+                return name
+        return self.names.get(peer, peer.hex()[:8])
 
     # -- lifecycle --------------------------------------------------------------------------------------
     def start(self) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from oxidize import cli, config, keys
 
-COMMANDS = ["server", "up", "down", "status", "keygen", "pubkey", "genconfig"]
+COMMANDS = ["server", "reload", "up", "down", "status", "keygen", "pubkey", "genconfig"]
 
 
 def oxidize(*argv: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

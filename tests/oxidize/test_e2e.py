@@ -258,3 +258,85 @@ def test_client_that_cannot_route_exits_1_and_cleans_up(lab: Lab) -> None:
     assert_same(before, leftovers(lab.cli))
     assert (Path("/etc/netns") / lab.cli / "resolv.conf").read_text() == RESOLV_ORIGINAL
     assert lab.stop(server) == 0
+
+
+def _add_second_client_namespace(lab: Lab, netns: Callable[[str], str]) -> str:
+    """A second client namespace on its own link to the server (192.168.99.0/24)."""
+    cli2 = netns("cli2")
+    ns_exec(cli2, "sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.accept_dad=0")
+    sh("ip", "link", "add", "oxr-s2", "netns", lab.srv, "type", "veth",
+       "peer", "name", "oxr-c2", "netns", cli2)
+    for ns, ifname, host in ((lab.srv, "oxr-s2", 1), (cli2, "oxr-c2", 2)):
+        sh("ip", "-n", ns, "addr", "add", f"192.168.99.{host}/24", "dev", ifname)
+        sh("ip", "-n", ns, "link", "set", ifname, "up")
+    resolv = Path("/etc/netns") / cli2 / "resolv.conf"
+    resolv.parent.mkdir(parents=True, exist_ok=True)
+    resolv.write_text(RESOLV_ORIGINAL)
+    return cli2
+
+
+def test_peers_added_and_removed_while_the_server_runs(lab: Lab, netns: Callable[[str], str]) -> None:
+    """genconfig on a running server makes the new client usable at once; removing it from server.toml
+    and sending SIGHUP ends its session (DISCONNECT policy) while the other client keeps working."""
+    server_toml, client_toml = configure(lab)
+    cli2 = _add_second_client_namespace(lab, netns)
+    server = lab.start(lab.srv, "server", "-c", str(server_toml), log="server.log")
+    control = lab.dir / "run" / f"oxs0@{lab.srv}" / "control.sock"
+    wait_for(lambda: control.exists() or server.poll() is not None, 15, "the server's control socket")
+    laptop = lab.start(lab.cli, "up", "-c", str(client_toml), log="client.log")
+    wait_for(lambda: client_state(lab, client_toml) == "connected" or laptop.poll() is not None, 20,
+             "the first client to connect")
+
+    phone_toml = lab.dir / "phone.toml"
+    made = ns_exec(lab.srv, *oxidize_cmd("genconfig", "-c", str(server_toml), "phone", "-o", str(phone_toml),
+                                         "--endpoint", "192.168.99.1:51820", "--no-qr"))
+    assert "the running server answers the new peer now (2 peers)" in made.stderr, made.stderr
+    with phone_toml.open("a") as f:
+        f.write(f'resolv_conf = "/etc/netns/{cli2}/resolv.conf"\nstate_dir = "{lab.dir}/run"\n'
+                'reconnect_min = 0.5\nreconnect_max = 2\n')
+
+    def phone_state() -> str | None:
+        out = ns_exec(cli2, *oxidize_cmd("status", "--json", "-c", str(phone_toml)), check=False)
+        return json.loads(out.stdout).get("state") if out.returncode == 0 else None
+
+    def phone_ping(count: int) -> bool:
+        done = ns_exec(cli2, "ping", "-c", str(count), "-W", "1", "-i", "0.2", "192.168.88.2", check=False)
+        return done.returncode == 0
+
+    phone = lab.start(cli2, "up", "-c", str(phone_toml), log="phone.log")
+    wait_for(lambda: phone_state() == "connected" or phone.poll() is not None, 20, "the new client")
+    assert phone.poll() is None, lab.log("phone.log")
+    assert phone_ping(2)
+    status = json.loads(ns_exec(lab.srv, *oxidize_cmd("status", "--json", "-c", str(server_toml))).stdout)
+    assert status["sessions"] == 2 and sorted(p["name"] for p in status["peers"]) == ["laptop", "phone"]
+
+    # remove phone's [[peers]] table and send SIGHUP: its session ends, the server keeps running
+    text = server_toml.read_text()
+    start = text.index('name = "phone"')
+    start = text.rindex("[[peers]]", 0, start)
+    server_toml.write_text(text[:start])
+    server.send_signal(signal.SIGHUP)
+    wait_for(lambda: "session ended (policy, said the server)" in lab.log("phone.log"), 10,
+             "the removed client to hear DISCONNECT(policy)")
+    assert server.poll() is None, lab.log("server.log")
+    assert "reload: 0 added, 1 removed (phone), 0 renamed; 1 peers" in lab.log("server.log")
+    assert "peer phone: session ended (policy)" in lab.log("server.log")
+    status = json.loads(ns_exec(lab.srv, *oxidize_cmd("status", "--json", "-c", str(server_toml))).stdout)
+    assert status["sessions"] == 1 and [p["name"] for p in status["peers"]] == ["laptop"]
+    assert not phone_ping(2)
+    assert phone_state() != "connected"  # it retries, unanswered
+    assert ping(lab, "192.168.88.2", 2), lab.log("client.log")
+
+    # a bad file is refused by `oxidize reload` and changes nothing
+    server_toml.write_text(text[:start] + "[server]\n")
+    refused = ns_exec(lab.srv, *oxidize_cmd("reload", "-c", str(server_toml)), check=False)
+    assert refused.returncode == 2 and "server.toml" in refused.stderr
+    server.send_signal(signal.SIGHUP)  # the server itself refuses it too
+    wait_for(lambda: "reload (SIGHUP) refused, nothing changed" in lab.log("server.log"), 10, "the refusal")
+    assert server.poll() is None and ping(lab, "192.168.88.2", 1)
+    server_toml.write_text(text[:start])
+    again = json.loads(ns_exec(lab.srv, *oxidize_cmd("reload", "--json", "-c", str(server_toml))).stdout)
+    assert again["added"] == [] and again["removed"] == [] and again["peers"] == 1
+
+    for proc, log in ((phone, "phone.log"), (laptop, "client.log"), (server, "server.log")):
+        assert lab.stop(proc) == 0, lab.log(log)

@@ -35,3 +35,8 @@ def test_unit_runs_a_real_subcommand(name: str, command: str) -> None:
 def test_client_unit_cleans_up_after_a_killed_process() -> None:
     argv = shlex.split(unit("oxidize-client@.service")["Service"]["ExecStopPost"].replace("%i", "x"))
     assert cli.build_parser().parse_args(argv[1:]).command == "down"
+
+
+def test_server_unit_reloads_with_sighup() -> None:
+    argv = shlex.split(unit("oxidize-server.service")["Service"]["ExecReload"])
+    assert argv == ["/bin/kill", "-HUP", "$MAINPID"]
