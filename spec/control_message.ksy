@@ -30,6 +30,7 @@ seq:
         - disconnect_reason::idle
         - disconnect_reason::policy
         - disconnect_reason::rekey_failed
+        - disconnect_reason::address_pool_exhausted
   - id: acked_counter
     type: u8
     if: control_type == control_type::ack
@@ -64,3 +65,4 @@ enums:
     2: idle
     3: policy
     4: rekey_failed
+    5: address_pool_exhausted

@@ -194,6 +194,8 @@ class DisconnectReason(IntEnum):
     """Refused or ended by policy."""
     REKEY_FAILED = 4
     """A rekey did not complete in time."""
+    ADDRESS_POOL_EXHAUSTED = 5
+    """Refused at the handshake: the server has no tunnel address left for this client."""
 
 
 class Cipher(IntEnum):

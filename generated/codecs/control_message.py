@@ -19,7 +19,7 @@ _RUN0 = struct.Struct('>B')
 _RUN0_LAYOUT = (('control_type', 0, 1),)
 _ANY_OF_CONTROL_TYPE = frozenset((3, 4, 5, 6, 7,))
 _INT_REASON = struct.Struct('>B')
-_ANY_OF_REASON = frozenset((0, 1, 2, 3, 4,))
+_ANY_OF_REASON = frozenset((0, 1, 2, 3, 4, 5,))
 _INT_ACKED_COUNTER = struct.Struct('>Q')
 _INT_CONFIG_ID = struct.Struct('>I')
 _INT_RETIRED_INDEX = struct.Struct('>I')
@@ -75,7 +75,7 @@ class ControlMessage:
                 raise need(_NAME, 'reason', off, end, 1)
             (v_reason,) = _INT_REASON.unpack_from(buf, off)
             if v_reason not in _ANY_OF_REASON:
-                raise DecodeError(_NAME, 'reason', off, f"must be one of normal, shutdown, idle, policy, rekey_failed, got {v_reason}")
+                raise DecodeError(_NAME, 'reason', off, f"must be one of normal, shutdown, idle, policy, rekey_failed, address_pool_exhausted, got {v_reason}")
             v_reason = DisconnectReason(v_reason)
             off += 1
         else:
@@ -129,7 +129,7 @@ class ControlMessage:
             if not 0 <= v_reason <= 0xff:
                 raise EncodeError(_NAME, 'reason', f"{v_reason} does not fit in 1 byte(s)")
             if v_reason not in _ANY_OF_REASON:
-                raise EncodeError(_NAME, 'reason', f"must be one of normal, shutdown, idle, policy, rekey_failed, got {v_reason}")
+                raise EncodeError(_NAME, 'reason', f"must be one of normal, shutdown, idle, policy, rekey_failed, address_pool_exhausted, got {v_reason}")
         if (v_control_type == 5):
             if v_acked_counter is None:
                 raise EncodeError(_NAME, 'acked_counter', "required when control_type == control_type::ack")

@@ -34,6 +34,7 @@ class ControlMessage(KaitaiStruct):
         idle = 2
         policy = 3
         rekey_failed = 4
+        address_pool_exhausted = 5
     def __init__(self, _io, _parent=None, _root=None):
         super(ControlMessage, self).__init__(_io)
         self._parent = _parent
@@ -47,7 +48,7 @@ class ControlMessage(KaitaiStruct):
         if self.control_type == ControlMessage.ControlType.disconnect:
             pass
             self.reason = KaitaiStream.resolve_enum(ControlMessage.DisconnectReason, self._io.read_u1())
-            if not  ((self.reason == ControlMessage.DisconnectReason.normal) or (self.reason == ControlMessage.DisconnectReason.shutdown) or (self.reason == ControlMessage.DisconnectReason.idle) or (self.reason == ControlMessage.DisconnectReason.policy) or (self.reason == ControlMessage.DisconnectReason.rekey_failed)) :
+            if not  ((self.reason == ControlMessage.DisconnectReason.normal) or (self.reason == ControlMessage.DisconnectReason.shutdown) or (self.reason == ControlMessage.DisconnectReason.idle) or (self.reason == ControlMessage.DisconnectReason.policy) or (self.reason == ControlMessage.DisconnectReason.rekey_failed) or (self.reason == ControlMessage.DisconnectReason.address_pool_exhausted)) :
                 raise kaitaistruct.ValidationNotAnyOfError(self.reason, self._io, u"/seq/1")
 
         if self.control_type == ControlMessage.ControlType.ack:
