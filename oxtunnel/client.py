@@ -29,12 +29,13 @@ from oxtunnel.events import (
 )
 from oxtunnel.keypair import Keypair
 from oxtunnel.noise import IKPrefix, Initiator, dh, public_bytes
-from oxtunnel.session import INF, Context, EndpointAPI, PeerSession
+from oxtunnel.session import INF, WIRE_TO_TERMINATION, Context, EndpointAPI, PeerSession
 from oxtunnel.trace import DropReason
 from oxtunnel.types import PeerAddress, SessionStatus
 
 CT = wire.ControlType
 MAX_PENDING_PROBES = 64
+_CONTROL_FLAGS = wire.FLAG_ENCRYPTED | wire.FLAG_CONTROL
 F = wire.Features
 
 
@@ -64,6 +65,7 @@ class ClientSession(PeerSession, EndpointAPI):
             ipv6=config.ipv6,
         )
         self._pending: hs.PendingHandshake | None = None
+        self._refusal: _RefusalListener | None = None  # keys of a refused handshake, for its DISCONNECT
         self._retry_at = INF
         self._give_up_at = INF
         self._last_timestamp: bytes | None = None
@@ -143,7 +145,7 @@ class ClientSession(PeerSession, EndpointAPI):
 
     def _start_handshake(self, now: float) -> None:
         config = self.config
-        if self._pending is None:
+        if self._pending is None and self._refusal is None:  # a retry after a refusal keeps its deadline
             self._give_up_at = now + config.timers.rekey_attempt_time
         self._last_timestamp = next_tai64n(config.wall_clock(), self._last_timestamp)
         payload = wire.InitPayload(
@@ -195,6 +197,9 @@ class ClientSession(PeerSession, EndpointAPI):
         except ValueError as exc:
             trace.drop(now, DropReason.BAD_SESSION_CONFIG, addr, str(exc))
             return
+        if parameters.ipv4 is None and parameters.ipv6 is None:
+            self._refused(pending, server_index, config, result.send_key, result.receive_key, now)
+            return
         if not negotiation.grant_is_acceptable(
             config.cipher, config.features, self._supported, self._requested
         ):
@@ -209,6 +214,47 @@ class ClientSession(PeerSession, EndpointAPI):
             pending, server_index, config, parameters, result.send_key, result.receive_key, now
         )
 
+    def _new_keypair(
+        self, local_index: int, server_index: int, config: wire.SessionConfig, send: bytes, receive: bytes,
+        now: float,
+    ) -> Keypair:
+        timers = self.config.timers
+        return Keypair(
+            local_index=local_index,
+            remote_index=server_index,
+            cipher=int(config.cipher),
+            send_key=send,
+            receive_key=receive,
+            created=now,
+            initiator=True,
+            plaintext=bool(config.features & F.PLAINTEXT),
+            rekey_after_time=timers.rekey_after_time,
+            reject_after_time=timers.reject_after_time,
+        )
+
+    def _refused(
+        self,
+        pending: hs.PendingHandshake,
+        server_index: int,
+        config: wire.SessionConfig,
+        send_key: bytes,
+        receive_key: bytes,
+        now: float,
+    ) -> None:
+        """A RESPONSE that assigns no address is a refusal (spec/README.md §4): keep its keys only to
+        read the DISCONNECT that says why; no session, nothing sent.  Without that DISCONNECT the INIT is
+        retried after REKEY_TIMEOUT as usual."""
+        kp = self._new_keypair(pending.local_index, server_index, config, send_key, receive_key, now)
+        if self._refusal is not None:
+            self.forget(self._refusal.keypair)
+        self._refusal = _RefusalListener(self, kp)
+        self.ctx.by_index[kp.local_index] = (self._refusal, kp)  # type: ignore[assignment]
+        self._pending = None
+
+    def refusal_explained(self, reason: TerminationReason, now: float) -> None:
+        """The DISCONNECT under a refusal's keys: the session ends with the server's reason."""
+        self.terminate(reason, now, by_peer=True, notify_peer=False)
+
     def _complete_handshake(
         self,
         pending: hs.PendingHandshake,
@@ -219,19 +265,8 @@ class ClientSession(PeerSession, EndpointAPI):
         receive_key: bytes,
         now: float,
     ) -> None:
-        timers = self.config.timers
-        kp = Keypair(
-            local_index=pending.local_index,
-            remote_index=server_index,
-            cipher=int(config.cipher),
-            send_key=send_key,
-            receive_key=receive_key,
-            created=now,
-            initiator=True,
-            plaintext=bool(config.features & F.PLAINTEXT),
-            rekey_after_time=timers.rekey_after_time,
-            reject_after_time=timers.reject_after_time,
-        )
+        kp = self._new_keypair(pending.local_index, server_index, config, send_key, receive_key, now)
+        self._drop_refusal()
         old = self.current
         self.rotate_in(kp)
         self.register(kp)
@@ -268,8 +303,14 @@ class ClientSession(PeerSession, EndpointAPI):
     # -- hooks of PeerSession --------------------------------------------------------------------------
 
     def _want_handshake(self, now: float) -> None:
-        if self._pending is None and self._connecting:
+        # after a refusal the retry timer decides (its DISCONNECT may still be on the way)
+        if self._pending is None and self._refusal is None and self._connecting:
             self._start_handshake(now)
+
+    def _drop_refusal(self) -> None:
+        if self._refusal is not None:
+            self.forget(self._refusal.keypair)
+            self._refusal = None
 
     def no_keypair(self, now: float) -> None:
         self._want_handshake(now)
@@ -318,15 +359,16 @@ class ClientSession(PeerSession, EndpointAPI):
         if self.closed:
             return found
         timers = self.config.timers
-        if self._pending is not None:
+        if self._pending is not None or self._refusal is not None:
             if now >= self._give_up_at:
                 self._pending = None
-                if self.sending_keypair(now) is None:
-                    reason = (
-                        TerminationReason.REKEY_FAILED
-                        if self._established
-                        else TerminationReason.HANDSHAKE_TIMEOUT
-                    )
+                if self.sending_keypair(now) is None or self._refusal is not None:
+                    if self._refusal is not None:
+                        reason = TerminationReason.POLICY  # refused, and never told why
+                    elif self._established:
+                        reason = TerminationReason.REKEY_FAILED
+                    else:
+                        reason = TerminationReason.HANDSHAKE_TIMEOUT
                     self.terminate(reason, now, by_peer=False, notify_peer=False)
                     return []
                 self._start_handshake(now)
@@ -367,10 +409,48 @@ class ClientSession(PeerSession, EndpointAPI):
         return float(self.parameters.keepalive_interval) if self.parameters is not None else 0.0
 
     def on_terminated(self, now: float) -> None:
+        self._drop_refusal()
         self._connecting = False
         self._pending = None
         self._retry_at = self._give_up_at = INF
         self.wake_at = INF
+
+
+class _RefusalListener:
+    """Receives under a refused handshake's keys (registered by receiver index instead of the session, so
+    the data path pays nothing for it): only an authenticated DISCONNECT is read, anything else dropped."""
+
+    __slots__ = ("client", "keypair")
+
+    def __init__(self, client: ClientSession, keypair: Keypair) -> None:
+        self.client = client
+        self.keypair = keypair
+
+    def receive_envelope(
+        self, data: bytes, addr: PeerAddress, kp: Keypair, flags: int, counter: int, now: float
+    ) -> None:
+        trace = self.client.ctx.trace
+        if flags != _CONTROL_FLAGS or now >= kp.expires_at:
+            trace.drop(now, DropReason.UNEXPECTED_MESSAGE, addr, "only DISCONNECT follows a refusal")
+            return
+        if not kp.replay.check(counter):
+            trace.drop(now, DropReason.REPLAYED, addr, f"counter {counter}")
+            return
+        plain = kp.open(data, flags)
+        if plain is None:
+            trace.drop(now, DropReason.AUTHENTICATION_FAILED, addr, f"refusal keys, counter {counter}")
+            return
+        kp.replay.accept(counter)
+        try:
+            message = wire.ControlMessage.decode(plain)
+        except wire.DecodeError as exc:
+            trace.drop(now, DropReason.MALFORMED, addr, f"control message: {exc}")
+            return
+        if message.control_type != CT.DISCONNECT or message.reason is None:
+            trace.drop(now, DropReason.UNEXPECTED_MESSAGE, addr, f"{message.control_type!r} after a refusal")
+            return
+        reason = WIRE_TO_TERMINATION.get(int(message.reason), TerminationReason.POLICY)
+        self.client.refusal_explained(reason, now)
 
 
 def _no_wake(session: PeerSession) -> None:

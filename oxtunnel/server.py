@@ -37,7 +37,7 @@ from oxtunnel.keypair import Keypair
 from oxtunnel.noise import IKPrefix, Responder, public_bytes
 from oxtunnel.policy import DestinationPolicy, destination_address, ip_version
 from oxtunnel.ratelimit import RateLimiter
-from oxtunnel.session import INF, Context, EndpointAPI, PeerSession
+from oxtunnel.session import INF, TERMINATION_TO_WIRE, Context, EndpointAPI, PeerSession
 from oxtunnel.trace import DropReason
 from oxtunnel.types import PeerAddress, SessionStatus
 
@@ -459,6 +459,12 @@ class ServerEndpoint(EndpointAPI):
             features &= ~F.IPV6
         if lease is not None and not features & F.IPV6:
             lease = Lease(lease.ipv4, None)
+        if lease is not None and lease.ipv4 is None and lease.ipv6 is None:
+            # e.g. an IPv6-only pool and a client that does not ask for IPv6: it could not send a packet
+            refusal = (DropReason.NO_USABLE_ADDRESS, TerminationReason.POLICY)
+            lease = None
+            if session is None:
+                self.pool.release(peer)
         parameters = SessionParameters(
             cipher=cipher,
             features=features,
@@ -508,11 +514,15 @@ class ServerEndpoint(EndpointAPI):
             reject_after_time=timers.reject_after_time,
         )
         if refusal is not None:
-            # A clean, authenticated refusal: the client learns why instead of retrying in the dark.
-            self.ctx.trace.drop(now, refusal[0], addr, peer_config.name or peer.hex()[:16])
+            # A clean, authenticated refusal (spec/README.md §4): a RESPONSE assigning no address, then
+            # DISCONNECT(reason) under its keys; the client learns why instead of retrying in the dark.
+            drop, reason = refusal
+            self.ctx.trace.drop(now, drop, addr, peer_config.name or peer.hex()[:16])
             refused = ServerPeer(self, peer, peer_config, Lease(None, None))
             refused.endpoint = addr
-            refused.send_control(wire.control_disconnect(int(wire.DisconnectReason.POLICY)), now, kp)
+            refused.send_control(wire.control_disconnect(TERMINATION_TO_WIRE[reason]), now, kp)
+            if session is not None:  # a re-handshake the server cannot grant ends the session too
+                session.terminate(reason, now, by_peer=False, notify_peer=False)
             return
         assert lease is not None
         if session is None:

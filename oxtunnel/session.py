@@ -43,10 +43,9 @@ WIRE_TO_TERMINATION: dict[int, TerminationReason] = {
     int(wire.DisconnectReason.IDLE): TerminationReason.IDLE,
     int(wire.DisconnectReason.POLICY): TerminationReason.POLICY,
     int(wire.DisconnectReason.REKEY_FAILED): TerminationReason.REKEY_FAILED,
+    int(wire.DisconnectReason.ADDRESS_POOL_EXHAUSTED): TerminationReason.ADDRESS_POOL_EXHAUSTED,
 }
 TERMINATION_TO_WIRE: dict[TerminationReason, int] = {v: k for k, v in WIRE_TO_TERMINATION.items()}
-# The wire has no code of its own for an exhausted pool (yet): it is a policy refusal.
-TERMINATION_TO_WIRE[TerminationReason.ADDRESS_POOL_EXHAUSTED] = int(wire.DisconnectReason.POLICY)
 
 
 # DecodeError.field of the envelope prefix -> drop reason (anything else is MALFORMED)

@@ -42,6 +42,7 @@ class DropReason(enum.Enum):
     BAD_SESSION_CONFIG = "bad_session_config"
     ADDRESS_POOL_EXHAUSTED = "address_pool_exhausted"
     SESSION_LIMIT = "session_limit"
+    NO_USABLE_ADDRESS = "no_usable_address"  # no pool of a family the client asked for: refused
     COOKIE_INVALID = "cookie_invalid"
     # inner packets
     INVALID_PACKET = "invalid_packet"  # not an IPv4/IPv6 packet, or the IPV6 flag disagrees

@@ -164,9 +164,11 @@ def test_exhausted_pool_is_a_clean_authenticated_refusal() -> None:
     _handshake(alice, server, CLIENT_ADDR)
     assert alice.established and alice.parameters is not None and str(alice.parameters.ipv4) == "10.9.0.2/30"
     _handshake(bob, server, PeerAddress("198.51.100.8", 1))
-    ended = [e for e in drain(bob) if isinstance(e, SessionTerminated)]
-    assert [(e.reason, e.by_peer) for e in ended] == [(TerminationReason.POLICY, True)]
-    assert not bob.active
+    events = drain(bob)  # a refusal, not a session: no HandshakeCompleted before (or after) the end
+    assert [(type(e), e.reason, e.by_peer) for e in events] == [
+        (SessionTerminated, TerminationReason.ADDRESS_POOL_EXHAUSTED, True)
+    ]
+    assert not bob.active and not bob.established and bob.datagrams_to_send(0.0) == []
     assert server.trace.count(DropReason.ADDRESS_POOL_EXHAUSTED) == 1
     assert [s.name for s in server.status()] == ["alice"]
     # once alice is gone, her (sticky) lease is recycled for bob
@@ -186,6 +188,74 @@ def test_session_limit_refuses_cleanly() -> None:
     _handshake(bob, server, PeerAddress("198.51.100.8", 1))
     assert alice.established and not bob.active
     assert server.trace.count(DropReason.SESSION_LIMIT) == 1
+    assert [(type(e), e.reason) for e in drain(bob)] == [(SessionTerminated, TerminationReason.POLICY)]
+
+
+def test_no_address_of_a_family_the_client_uses_is_a_refusal() -> None:
+    wall = WallClock()
+    server = _server(["alice"], wall, ipv4_pool=None, ipv6_pool="fd00:9::/64")
+    alice = _client("alice", wall, ipv6=False)
+    _handshake(alice, server, CLIENT_ADDR)
+    assert [(type(e), e.reason, e.by_peer) for e in drain(alice)] == [
+        (SessionTerminated, TerminationReason.POLICY, True)
+    ]
+    assert server.trace.count(DropReason.NO_USABLE_ADDRESS) == 1 and not server.sessions
+    assert not [e for e in drain(server) if isinstance(e, HandshakeCompleted)]
+
+
+def test_a_refusal_whose_disconnect_is_lost_is_retried_then_given_up() -> None:
+    pair = make_pair(
+        connect=False, server_kw={"ipv4_pool": "10.9.0.0/30", "ipv6_pool": None, "max_sessions": 1}
+    )
+    squatter = _client("squatter", pair.wall)
+    pair.server.add_peer(PeerConfig(public_key(key("squatter"))))
+    _handshake(squatter, pair.server, PeerAddress("198.51.100.9", 9))
+    assert squatter.established
+    pair.client.connect(pair.now)
+    disconnects = []
+
+    def lose_disconnects(data: bytes) -> bytes | None:
+        if data[2] == 0x09:
+            disconnects.append(data)
+            return None
+        return data
+
+    pair.flush(s2c=lose_disconnects)
+    assert len(disconnects) == 1 and pair.client.active and not pair.client.established
+    pair.client.send_packet(ipv4_packet("10.9.0.2", "203.0.113.5"), pair.now)  # no handshake storm
+    assert pair.client.datagrams_to_send(pair.now) == []
+    pair.advance(C.REKEY_TIMEOUT + 1, s2c=lose_disconnects)  # the INIT is retried and refused again
+    assert len(disconnects) == 2 and pair.client.active
+    pair.advance(C.REKEY_ATTEMPT_TIME - C.REKEY_TIMEOUT - 3, s2c=lose_disconnects)
+    assert pair.client.active and not pair.client_events and len(disconnects) >= 10  # retried all along
+    pair.advance(C.REKEY_TIMEOUT, s2c=lose_disconnects)  # REKEY_ATTEMPT_TIME after the first INIT
+    assert [(type(e), e.reason, e.by_peer) for e in pair.client_events] == [
+        (SessionTerminated, TerminationReason.POLICY, False)
+    ]
+    late = disconnects[0]  # a DISCONNECT arriving after the end changes nothing
+    pair.client.receive_datagram(late, SERVER_ADDR, pair.now)
+    assert drain(pair.client) == [] and pair.client.trace.last is not None
+    assert pair.client.trace.last.reason is DropReason.UNKNOWN_RECEIVER_INDEX
+
+
+def test_nothing_but_disconnect_is_read_under_a_refusals_keys() -> None:
+    wall = WallClock()
+    server = _server(["alice", "bob"], wall, max_sessions=1)
+    alice, bob = _client("alice", wall), _client("bob", wall)
+    _handshake(alice, server, CLIENT_ADDR)
+    bob.connect(0.0)
+    for data, _ in bob.datagrams_to_send(0.0):
+        server.receive_datagram(data, PeerAddress("198.51.100.8", 1), 0.0)
+    response, disconnect = (d for d, _ in server.datagrams_to_send(0.0))
+    bob.receive_datagram(response, SERVER_ADDR, 0.0)
+    assert bob.datagrams_to_send(0.0) == [] and drain(bob) == []  # no KEY_ROTATION, no event
+    forged = bytearray(disconnect)
+    forged[-1] ^= 1
+    bob.receive_datagram(bytes(forged), SERVER_ADDR, 0.0)
+    assert bob.active and bob.trace.last is not None
+    assert bob.trace.last.reason is DropReason.AUTHENTICATION_FAILED
+    bob.receive_datagram(disconnect, SERVER_ADDR, 0.0)
+    assert [(type(e), e.reason) for e in drain(bob)] == [(SessionTerminated, TerminationReason.POLICY)]
 
 
 def test_inner_source_must_be_the_assigned_address() -> None:
