@@ -76,7 +76,8 @@ SERVER_KEYS: tuple[Key, ...] = (
     Key("server.udp_offload", v.Boolean(), True,
         "UDP GSO/GRO batching (one syscall per up to 64 datagrams); off: one datagram per syscall"),
     Key("server.tun_offload", v.Boolean(), True,
-        "write runs of TCP segments to the TUN as one GSO super-packet (virtio-net header)"),
+        "TUN offloads (virtio-net header): TSO reads, segmented here; runs of TCP segments written as "
+        "one GSO super-packet"),
     Key("server.state_dir", v.FilePath(), "/run/oxidize", "control socket, pid and undo state"),
 )
 PEER_KEYS: tuple[Key, ...] = (
@@ -183,7 +184,8 @@ CLIENT_KEYS: tuple[Key, ...] = (
     Key("client.udp_offload", v.Boolean(), True,
         "UDP GSO/GRO batching (one syscall per up to 64 datagrams); off: one datagram per syscall"),
     Key("client.tun_offload", v.Boolean(), True,
-        "write runs of TCP segments to the TUN as one GSO super-packet (virtio-net header)"),
+        "TUN offloads (virtio-net header): TSO reads, segmented here; runs of TCP segments written as "
+        "one GSO super-packet"),
     Key("client.transport", v.Choice("auto", "udp", "quic", "masque", "tcp"), "auto",
         "`auto`: UDP, falling back as `[fallback]` says; otherwise only this transport"),
     Key("client.quic_spki_sha256", v.Optional(PIN, ""), "",

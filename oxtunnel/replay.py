@@ -24,22 +24,17 @@ class ReplayWindow:
     The initial state (highest = 0, no bit set) accepts any first counter, including 0.
     """
 
-    __slots__ = ("_ring", "_last")
+    __slots__ = ("_ring", "highest")
 
     def __init__(self) -> None:
         self._ring = [0] * RING_WORDS
-        self._last = 0
-
-    @property
-    def highest(self) -> int:
-        """The highest counter accepted so far (0 before the first)."""
-        return self._last
+        self.highest = 0  # the highest counter accepted so far (0 before the first); read-only outside
 
     def check(self, counter: int) -> bool:
         """True when ``counter`` would be accepted now (not too old, not seen, below the limit)."""
         if counter >= COUNTER_LIMIT:
             return False
-        last = self._last
+        last = self.highest
         if counter > last:
             return True
         if last - counter >= WINDOW_SIZE:
@@ -52,13 +47,13 @@ class ReplayWindow:
             return False
         ring = self._ring
         block = counter >> WORD_SHIFT
-        last = self._last
+        last = self.highest
         if counter > last:
             current = last >> WORD_SHIFT
             if block != current:  # entering new words: clear them (at most the whole ring)
                 for i in range(current + 1, current + min(block - current, RING_WORDS) + 1):
                     ring[i & RING_MASK] = 0
-            self._last = counter
+            self.highest = counter
         elif last - counter >= WINDOW_SIZE:
             return False
         index = block & RING_MASK

@@ -91,19 +91,20 @@ class ServerPeer(PeerSession):
             self._tokens_at = now
         v4, v6 = self.sources
         refusal = self.server.refusal
+        # one token per packet, spent in order: the first floor(tokens) packets pass the rate limit
+        budget = min(len(packets), max(0, int(self._tokens)))
+        self._tokens -= budget
         accepted = []
-        for packet in packets:
-            if self._tokens < 1:
-                trace.drop(now, DropReason.PACKET_RATE_LIMITED, addr, self.peer_config.name)
-                continue
-            self._tokens -= 1
+        for packet in packets if budget == len(packets) else packets[:budget]:
+            # inner source = the assigned address, compared in place
             if packet[0] >> 4 == 4:
-                source, destination = packet[12:16], packet[16:20]
-                allowed = v4
+                spoofed = v4 is None or not packet.startswith(v4, 12)
+                destination = packet[16:20]
             else:
-                source, destination = packet[8:24], packet[24:40]
-                allowed = v6
-            if source != allowed:
+                spoofed = v6 is None or not packet.startswith(v6, 8)
+                destination = packet[24:40]
+            if spoofed:
+                source = packet[12:16] if packet[0] >> 4 == 4 else packet[8:24]
                 trace.drop(now, DropReason.SPOOFED_SOURCE, addr, f"source {ipaddress.ip_address(source)}")
                 continue
             rule = refusal(destination)
@@ -113,6 +114,8 @@ class ServerPeer(PeerSession):
                 )
                 continue
             accepted.append(packet)
+        for _ in range(len(packets) - budget):
+            trace.drop(now, DropReason.PACKET_RATE_LIMITED, addr, self.peer_config.name)
         return accepted
 
     def keepalive_received(self, counter: int, addr: PeerAddress, now: float) -> None:

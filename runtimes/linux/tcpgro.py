@@ -20,6 +20,8 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 
+from runtimes.linux.checksum import ipv4_header_checksum, pseudo_header_sum
+
 VNET_HDR = struct.Struct("<BBHHHH")  # flags, gso_type, hdr_len, gso_size, csum_start, csum_offset
 VNET_HDR_LEN = VNET_HDR.size
 VIRTIO_NET_HDR_F_NEEDS_CSUM = 1
@@ -33,147 +35,107 @@ _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!I")
 
 
-def _fold(total: int) -> int:
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return total
+# the fields joining looks at, in one unpack: IPv4 = version/IHL+TOS, total length, ID, DF/fragment+TTL+
+# protocol, addresses+ports, seq, ack+data offset, flags, window; IPv6 = version/class/flow, payload
+# length, next header, hop limit, addresses+ports, seq, ack+data offset, flags, window
+_V4 = struct.Struct("!2sHH4s2x12sI5sB2s")
+_V6 = struct.Struct("!4sHBB36sI5sB2s")
 
 
-def _sum16(data: bytes) -> int:
-    """Ones' complement sum of 16-bit words (unfolded is fine: callers fold)."""
-    if len(data) % 2:
-        data += b"\0"
-    return sum(struct.unpack(f"!{len(data) // 2}H", data))
+class _Run:
+    """An open super-packet: its first segment, what the next one must look like, its payloads."""
 
+    __slots__ = ("first", "ip_len", "head", "size", "next_seq", "next_id", "total", "payloads", "closed",
+                 "last_flags", "same", "tail")
 
-def ipv4_header_checksum(header: bytes) -> int:
-    return ~_fold(_sum16(header[:10] + b"\0\0" + header[12:])) & 0xFFFF
-
-
-def pseudo_header_sum(src: bytes, dst: bytes, proto: int, length: int) -> int:
-    """The folded pseudo-header sum a CHECKSUM_PARTIAL TCP header carries in its checksum field."""
-    return _fold(_sum16(src + dst) + proto + length)
-
-
-class _Segment:
-    """What joining needs to know about one TCP packet (parsed once)."""
-
-    __slots__ = ("packet", "version", "ip_len", "tcp_len", "seq", "payload", "flags", "key", "ip_id")
-
-    def __init__(self, packet: bytes, version: int, ip_len: int, tcp_len: int, key: bytes,
-                 ip_id: int) -> None:
-        self.packet = packet
-        self.version = version
+    def __init__(self, packet: bytes, ip_len: int, head: int, seq: int, ip_id: int, payload: int,
+                 same: tuple[bytes | int, ...]) -> None:
+        self.first = packet
         self.ip_len = ip_len
-        self.tcp_len = tcp_len
-        self.seq = _U32.unpack_from(packet, ip_len + 4)[0]
-        self.payload = len(packet) - ip_len - tcp_len
-        self.flags = packet[ip_len + 13]
-        self.key = key
-        self.ip_id = ip_id
-
-
-def _parse(packet: bytes) -> _Segment | None:
-    """A joinable TCP segment, or None (anything else is written unchanged)."""
-    n = len(packet)
-    if n < 40:
-        return None
-    version = packet[0] >> 4
-    if version == 4:
-        if packet[0] != 0x45 or packet[9] != 6 or n != _U16.unpack_from(packet, 2)[0]:
-            return None
-        frag = _U16.unpack_from(packet, 6)[0]
-        if frag & 0x3FFF:  # MF or an offset: a fragment
-            return None
-        ip_len = 20
-        # flow and everything that must be equal: TOS, DF, TTL, addresses
-        ip_key = packet[1:2] + bytes([frag >> 8 & 0x40]) + packet[8:9] + packet[12:20]
-        ip_id = _U16.unpack_from(packet, 4)[0]
-    elif version == 6:
-        if n < 60 or packet[6] != 6 or n != 40 + _U16.unpack_from(packet, 4)[0]:
-            return None
-        ip_len = 40
-        ip_key = packet[0:4] + packet[7:8] + packet[8:40]  # version/class/flow label, hop limit, addresses
-        ip_id = 0
-    else:
-        return None
-    tcp_len = (packet[ip_len + 12] >> 4) * 4
-    if tcp_len < 20 or ip_len + tcp_len > n:
-        return None
-    flags = packet[ip_len + 13]
-    if flags & _REFUSE_FLAGS or not flags & TCP_FLAG_ACK:
-        return None
-    tcp = packet[ip_len:ip_len + tcp_len]
-    # ports, ack, header length, window, urgent pointer and options must match; seq/flags/checksum not
-    key = ip_key + tcp[0:4] + tcp[8:13] + tcp[14:16] + tcp[18:]
-    return _Segment(packet, version, ip_len, tcp_len, key, ip_id)
-
-
-class _Group:
-    __slots__ = ("first", "segments", "size", "next_seq", "closed", "total")
-
-    def __init__(self, first: _Segment) -> None:
-        self.first = first
-        self.segments = [first]
-        self.size = first.payload
-        self.next_seq = (first.seq + first.payload) & 0xFFFFFFFF
-        self.closed = bool(first.flags & TCP_FLAG_PSH) or first.payload == 0
-        self.total = len(first.packet)
-
-    def add(self, seg: _Segment) -> bool:
-        if (self.closed or seg.key != self.first.key or seg.seq != self.next_seq or seg.payload == 0
-                or seg.payload > self.size or len(self.segments) >= MAX_SEGMENTS
-                or self.total + seg.payload > MAX_SUPER):
-            return False
-        if seg.version == 4 and seg.ip_id != (self.first.ip_id + len(self.segments)) & 0xFFFF:
-            return False  # segmentation numbers the IDs up from the first: only exact runs join
-        self.segments.append(seg)
-        self.total += seg.payload
-        self.next_seq = (seg.seq + seg.payload) & 0xFFFFFFFF
-        if seg.payload < self.size or seg.flags & TCP_FLAG_PSH:
-            self.closed = True  # a short or PSH segment ends the run
-        return True
+        self.head = head
+        self.size = payload
+        self.next_seq = (seq + payload) & 0xFFFFFFFF
+        self.next_id = (ip_id + 1) & 0xFFFF
+        self.total = len(packet)
+        self.payloads: list[memoryview] = [memoryview(packet)[head:]]
+        self.last_flags = packet[ip_len + 13]
+        self.closed = bool(self.last_flags & TCP_FLAG_PSH)
+        self.same = same  # header fields every segment must share (the flow key is the dict key)
+        self.tail = packet[ip_len + 18:head]  # urgent pointer and options
 
     def build(self) -> bytes:
-        segs = self.segments
-        if len(segs) == 1:
-            return PLAIN_HDR + self.first.packet
-        first = self.first
-        ip_len, tcp_len = first.ip_len, first.tcp_len
-        head = bytearray(first.packet[:ip_len + tcp_len])
-        payload = b"".join(s.packet[s.ip_len + s.tcp_len:] for s in segs)
-        total = ip_len + tcp_len + len(payload)
-        if first.version == 4:
+        first, t, head_len = self.first, self.ip_len, self.head
+        if len(self.payloads) == 1:
+            return PLAIN_HDR + first
+        head = bytearray(first[:head_len])
+        total = self.total
+        if t == 20:
             _U16.pack_into(head, 2, total)
-            _U16.pack_into(head, 10, ipv4_header_checksum(bytes(head[:20])))
-            src, dst, gso_type = first.packet[12:16], first.packet[16:20], GSO_TCPV4
+            _U16.pack_into(head, 10, ipv4_header_checksum(head[:20]))
+            src, dst, gso_type = first[12:16], first[16:20], GSO_TCPV4
         else:
             _U16.pack_into(head, 4, total - 40)
-            src, dst, gso_type = first.packet[8:24], first.packet[24:40], GSO_TCPV6
-        head[ip_len + 13] |= segs[-1].flags & TCP_FLAG_PSH
-        _U16.pack_into(head, ip_len + 16, pseudo_header_sum(src, dst, 6, total - ip_len))
-        vnet = VNET_HDR.pack(VIRTIO_NET_HDR_F_NEEDS_CSUM, gso_type, ip_len + tcp_len, self.size, ip_len, 16)
-        return vnet + bytes(head) + payload
+            src, dst, gso_type = first[8:24], first[24:40], GSO_TCPV6
+        head[t + 13] |= self.last_flags & TCP_FLAG_PSH
+        _U16.pack_into(head, t + 16, pseudo_header_sum(src, dst, 6, total - t))
+        vnet = VNET_HDR.pack(VIRTIO_NET_HDR_F_NEEDS_CSUM, gso_type, head_len, self.size, t, 16)
+        return b"".join((vnet, head, *self.payloads))
 
 
 def coalesce(packets: Sequence[bytes]) -> list[bytes]:
     """The writes for `packets`: each starts with a virtio-net header; TCP runs are joined.
 
-    Order is kept within every flow (a run is written where its first segment was)."""
-    out: list[_Group | bytes] = []
-    open_groups: dict[bytes, _Group] = {}
+    Order is kept within every flow (a run is written where its first segment was; a segment of the
+    flow that cannot join ends the flow's open run)."""
+    out: list[_Run | bytes] = []
+    runs: dict[bytes, _Run] = {}
+    unpack_v4, unpack_v6 = _V4.unpack_from, _V6.unpack_from
     for packet in packets:
-        seg = _parse(packet)
-        if seg is None:
+        n = len(packet)
+        first = packet[0] if n >= 40 else 0
+        if first == 0x45 and packet[9] == 6:  # IPv4 TCP without IP options
+            front, total, ip_id, mid, key, seq, ack, flags, window = unpack_v4(packet)
+            if total != n or mid[0] & 0x3F or mid[1]:  # length disagrees, or a fragment
+                out.append(PLAIN_HDR + packet)
+                continue
+            t = 20
+        elif first >> 4 == 6 and n >= 60 and packet[6] == 6:  # IPv6 TCP without extension headers
+            front, length, _nh, hop, key, seq, ack, flags, window = unpack_v6(packet)
+            if length + 40 != n:
+                out.append(PLAIN_HDR + packet)
+                continue
+            t, ip_id, mid = 40, -1, hop
+        else:
             out.append(PLAIN_HDR + packet)
             continue
-        group = open_groups.get(seg.key)
-        if group is not None and group.add(seg):
+        head = t + ((ack[4] >> 4) << 2)
+        if head < t + 20 or head > n or flags & _REFUSE_FLAGS or not flags & TCP_FLAG_ACK:
+            runs.pop(key, None)  # a SYN/FIN/RST/URG or odd header ends the flow's run
+            out.append(PLAIN_HDR + packet)
             continue
-        group = _Group(seg)
-        out.append(group)
-        if group.closed:
-            open_groups.pop(seg.key, None)
+        payload = n - head
+        same = (front, mid, ack, window)
+        run = runs.get(key)
+        if (run is not None and seq == run.next_seq and same == run.same and 0 < payload <= run.size
+                and not run.closed and (ip_id == run.next_id or t == 40) and head == run.head
+                and run.total + payload <= MAX_SUPER and len(run.payloads) < MAX_SEGMENTS
+                and packet.startswith(run.tail, t + 18)):
+            run.payloads.append(memoryview(packet)[head:])
+            run.total += payload
+            run.next_seq = (seq + payload) & 0xFFFFFFFF
+            run.next_id = (ip_id + 1) & 0xFFFF
+            run.last_flags = flags
+            if payload < run.size or flags & TCP_FLAG_PSH:
+                run.closed = True  # a short or PSH segment ends the run
+            continue
+        if payload == 0:  # a pure ACK: nothing to join, but it ends the flow's run
+            runs.pop(key, None)
+            out.append(PLAIN_HDR + packet)
+            continue
+        run = _Run(packet, t, head, seq, ip_id, payload, same)
+        out.append(run)
+        if run.closed:
+            runs.pop(key, None)
         else:
-            open_groups[seg.key] = group
-    return [item.build() if isinstance(item, _Group) else item for item in out]
+            runs[key] = run
+    return [item.build() if type(item) is _Run else item for item in out]  # type: ignore[misc]

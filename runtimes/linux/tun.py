@@ -7,10 +7,11 @@ readers can share the load later. The device disappears when its last fd is clos
 which is also what happens if the process dies: no leftover interface.
 
 Offloads: with `vnet_hdr=True` every read and write carries a virtio-net header (`IFF_VNET_HDR`).
-Reads stay plain packets (`TUNSETOFFLOAD 0`: the kernel segments and checksums before we see them);
-writes join runs of TCP segments into GSO super-packets (runtimes.linux.tcpgro), so the kernel's stack
-sees one packet per run — the receive-side half of wireguard-go's offloads. TSO reads (super-packets
-from the kernel, segmented here) are the other half, not done yet.
+Writes join runs of TCP segments into GSO super-packets (runtimes.linux.tcpgro), so the kernel's stack
+sees one packet per run — the receive-side half of wireguard-go's offloads. Reads are the other half:
+the device offers checksum offload and TSO (`TUNSETOFFLOAD TUN_F_CSUM|TSO4|TSO6|TSO_ECN`), so a local
+TCP sender hands over one super-packet of up to 64 KiB per read, cut into MSS-sized segments with
+their checksums here (runtimes.linux.tso); with `tso=False` the kernel segments and checksums first.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import struct
 from collections.abc import Sequence
 
 from runtimes.linux import tcpgro
+from runtimes.linux.tso import TSO_OFFLOADS, OffloadError, packets_from_read
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +62,18 @@ def valid_interface_name(name: str) -> bool:
 class TunDevice:
     """One queue of a Linux TUN interface; `read_batch`/`write_batch` never block."""
 
-    def __init__(self, name: str, *, mtu: int, multi_queue: bool = False, vnet_hdr: bool = False) -> None:
+    def __init__(self, name: str, *, mtu: int, multi_queue: bool = False, vnet_hdr: bool = False,
+                 tso: bool | None = None) -> None:
         if not valid_interface_name(name):
             raise TunError(errno.EINVAL,
                            f"invalid interface name {name!r} (1-15 bytes, no '/', ':' or spaces)")
         self.mtu = mtu
         self.multi_queue = multi_queue
         self.vnet_hdr = vnet_hdr
+        self.tso = vnet_hdr if tso is None else tso and vnet_hdr  # TSO reads need the header
         self.read_errors = 0
+        self.reads = 0
+        self.packets_read = 0
         self.write_drops = 0
         self.writes = 0
         self.packets_written = 0
@@ -89,12 +95,13 @@ class TunDevice:
         if vnet_hdr:
             try:
                 fcntl.ioctl(fd, TUNSETVNETHDRSZ, struct.pack("i", tcpgro.VNET_HDR_LEN))
-                fcntl.ioctl(fd, TUNSETOFFLOAD, 0)  # the kernel hands us finished packets; we join on write
+                fcntl.ioctl(fd, TUNSETOFFLOAD, TSO_OFFLOADS if self.tso else 0)
             except OSError as exc:
                 os.close(fd)
                 reason = os.strerror(exc.errno or 0)
                 raise TunError(exc.errno, f"TUN offload set-up on {name}: {reason}") from exc
         self._fd = fd
+        self._buf = bytearray(READ_SIZE + tcpgro.VNET_HDR_LEN)
         self.name = _IFREQ.unpack(result)[0].rstrip(b"\0").decode()
 
     def fileno(self) -> int:
@@ -108,10 +115,13 @@ class TunDevice:
         """Open one more queue of this multi-queue interface (its own fd)."""
         if not self.multi_queue:
             raise ValueError("add_queue needs a device opened with multi_queue=True")
-        return TunDevice(self.name, mtu=self.mtu, multi_queue=True, vnet_hdr=self.vnet_hdr)
+        return TunDevice(self.name, mtu=self.mtu, multi_queue=True, vnet_hdr=self.vnet_hdr, tso=self.tso)
 
     def read_batch(self, max_packets: int) -> list[bytes]:
-        """Up to `max_packets` packets that are ready now; [] when none."""
+        """Up to about `max_packets` packets that are ready now (the segments of one super-packet are
+        never split across calls); [] when none."""
+        if self.tso:
+            return self._read_offloaded(max_packets)
         packets: list[bytes] = []
         read = os.read
         fd = self._fd
@@ -135,6 +145,33 @@ class TunDevice:
                 packet = packet[skip:]
             if packet:
                 packets.append(packet)
+        self.reads += len(packets)
+        self.packets_read += len(packets)
+        return packets
+
+    def _read_offloaded(self, max_packets: int) -> list[bytes]:
+        """Reads into one reused buffer; super-packets are segmented, partial checksums completed."""
+        packets: list[bytes] = []
+        readv = os.readv
+        fd, buffers = self._fd, [self._buf]
+        reads = 0
+        while len(packets) < max_packets:
+            try:
+                length = readv(fd, buffers)
+            except BlockingIOError:
+                break
+            except OSError as exc:
+                self.read_errors += 1
+                log.debug("tun %s read: %s", self.name, exc)
+                break
+            reads += 1
+            try:
+                packets += packets_from_read(self._buf, length)
+            except OffloadError as exc:
+                self.read_errors += 1
+                log.debug("tun %s read: %s", self.name, exc)
+        self.reads += reads
+        self.packets_read += len(packets)
         return packets
 
     def write_batch(self, packets: Sequence[bytes]) -> None:
