@@ -42,6 +42,13 @@ def render(doc: Mapping[str, Any], now: float | None = None) -> str:
         value = doc.get(key)
         if value not in (None, "", []):
             lines.append(f"  {label}: {', '.join(value) if isinstance(value, list) else value}")
+    if doc.get("role") == "client" and doc.get("transport"):
+        switches = doc.get("transport_switches", 0)
+        order = " → ".join(doc.get("fallback_order", [])) or "fixed"
+        lines.append(f"  transport: {doc['transport']} ({switches} switch{'es' if switches != 1 else ''}; "
+                     f"order {order})")
+    if doc.get("listening"):
+        lines.append(f"  also listening: {', '.join(doc['listening'])}")
     peers: Sequence[Mapping[str, Any]] = doc.get("peers", [])
     for peer in peers:
         lines.append("")

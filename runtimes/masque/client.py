@@ -11,7 +11,8 @@ included — aborts the stream and fails the transport (requirements 40, 56), as
 After ADDRESS_ASSIGN each OxTunnel datagram travels as an IP/UDP packet `assigned:port → service:51820`
 in an HTTP datagram (Quarter Stream ID ‖ Context ID 0 ‖ packet); DATAGRAM capsules are used instead when
 the peer did not enable H3_DATAGRAM (requirement 15). Packets from anyone but the service port are
-dropped. A GREASE capsule follows the request (requirement 35).
+dropped. A GREASE capsule (requirement 35) and an ADDRESS_REQUEST for one address of the service's family
+(requirement 59) follow the request; an unsolicited ADDRESS_ASSIGN is taken as well.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from oxtunnel.types import PeerAddress
 from runtimes.masque import ippacket
 from runtimes.masque.capsules import (
     CAPSULE_ADDRESS_ASSIGN,
+    CAPSULE_ADDRESS_REQUEST,
     CAPSULE_DATAGRAM,
     CAPSULE_ROUTE_ADVERTISEMENT,
     CapsuleReader,
@@ -41,7 +43,7 @@ from runtimes.masque.capsules import (
 )
 from runtimes.masque.h3 import H3_REQUEST_CANCELLED, MasqueH3Connection, capsule_protocol_header
 from runtimes.masque.templates import expand
-from runtimes.masque.values import decode_addresses, decode_routes
+from runtimes.masque.values import MasqueAddress, decode_addresses, decode_routes, encode_address_request
 from runtimes.quic.client import QuicClientConnection
 from runtimes.quic.config import QuicConfig
 from runtimes.wire import MASQUE_ALPN, MASQUE_IP_PATH, PORT_UDP
@@ -50,6 +52,7 @@ log = logging.getLogger("oxtunnel.runtimes.masque")
 
 IP_TEMPLATE = MASQUE_IP_PATH + "{target}/{ipproto}/"
 DEFAULT_SERVICE = "10.89.0.1"  # first host of the proxy's default CONNECT-IP pool
+ADDRESS_REQUEST_ID = 1
 LOCAL_PORT = PORT_UDP  # our UDP source port inside the tunnel (any port works; the service answers it)
 
 
@@ -175,7 +178,12 @@ class MasqueClientBind(QuicClientConnection):
         self.stream_id = sid
         self._qsid = encode_varint(sid // 4)
         self.h3.send_headers(sid, headers, end_stream=False)
-        self.h3.send_data(sid, grease_capsule(), end_stream=False)
+        # we need an address: ask for one of the service's family (requirement 59); "any" = all zeros
+        size = 4 if self.service.version == 4 else 16
+        want = MasqueAddress(ADDRESS_REQUEST_ID, self.service.version, bytes(size), size * 8)
+        self.h3.send_data(sid, grease_capsule() + encode_capsule(CAPSULE_ADDRESS_REQUEST,
+                                                                 encode_address_request([want])),
+                          end_stream=False)
         self.tunnel = "waiting for the response"
 
     def _h3_event(self, event: H3Event) -> None:

@@ -51,6 +51,13 @@ def decode_address_request(value: bytes) -> list[MasqueAddress]:
     return [_check_address(e) for e in entries]
 
 
+def encode_address_request(entries: list[MasqueAddress]) -> bytes:
+    """ADDRESS_REQUEST body (at least one entry, non-zero request IDs: requirement 60)."""
+    if not entries or any(e.request_id == 0 for e in entries):
+        raise ValueError("ADDRESS_REQUEST needs at least one entry and non-zero request IDs")
+    return AddressRequest(tuple(entries)).encode()
+
+
 def encode_addresses(entries: list[MasqueAddress]) -> bytes:
     return AddressAssign(tuple(entries)).encode()
 

@@ -38,3 +38,14 @@ def test_sizes_and_ages() -> None:
     assert status.size(0) == "0 B" and status.size(1023) == "1023 B" and status.size(5 << 30) == "5.00 GiB"
     assert status.ago(None) == "never" and status.ago(10.0, now=10.4) == "0 seconds ago"
     assert status.ago(0.0, now=86400 + 1) == "1 day, 1 second ago"
+
+
+def test_client_shows_its_transport_and_switches() -> None:
+    doc = {"role": "client", "interface": "oxtun0", "pid": 7, "state": "connected", "transport": "quic",
+           "transport_switches": 1, "fallback_order": ["udp", "quic", "tcp"],
+           "peers": [{"name": "server", "endpoint": "203.0.113.2:51822", "transport": "quic"}]}
+    text = status.render(doc, now=0.0)
+    assert "  transport: quic (1 switch; order udp → quic → tcp)" in text
+    assert "  endpoint: 203.0.113.2:51822 (quic)" in text
+    server = {**DOC, "listening": ["TCP :51821", "QUIC :51822 (oxtunnel/3, h3 (MASQUE))"]}
+    assert "  also listening: TCP :51821, QUIC :51822" in status.render(server, now=0.0)

@@ -18,10 +18,11 @@ from oxtunnel.config import ClientConfig, DataPathConfig, PeerConfig, ServerConf
 from oxtunnel.crypto import public_key
 from oxtunnel.events import HandshakeCompleted, PacketsReceived
 from oxtunnel.server import ServerEndpoint
-from runtimes.masque.capsules import CapsuleReader, is_grease
+from runtimes.masque.capsules import CAPSULE_ADDRESS_REQUEST, CapsuleReader, is_grease
 from runtimes.masque.client import MasqueClientBind
 from runtimes.masque.config import MasqueConfig
 from runtimes.masque.proxy import MasqueProxy
+from runtimes.masque.values import decode_address_request
 from runtimes.quic.certs import ensure_server_certificate
 from runtimes.quic.config import QuicConfig
 from runtimes.quic.server import QuicServerBind, ServerConnection
@@ -179,10 +180,13 @@ def test_client_rules(tmp_path: Path, connect_protocol: bool, status: int, expec
             assert headers[b":method"] == b"CONNECT" and headers[b":protocol"] == b"connect-ip"
             assert headers[b":path"] == b"/.well-known/masque/ip/10.89.0.1/17/"
             assert headers[b"capsule-protocol"] == b"?1"
-            drive([server_bind], lambda: bool(fakes[0].body), timeout=2.0)
-            assert CapsuleReader(frozenset()).feed(fakes[0].body) == [], "unknown types are skipped"
-            reader_types = _capsule_types(fakes[0].body)
-            assert reader_types and all(is_grease(t) for t in reader_types), reader_types
+            drive([server_bind], lambda: len(_capsule_types(fakes[0].body)) >= 2, timeout=2.0)
+            types = _capsule_types(fakes[0].body)
+            assert is_grease(types[0]), "a GREASE capsule first (requirement 35)"
+            (request,) = CapsuleReader(frozenset({CAPSULE_ADDRESS_REQUEST})).feed(fakes[0].body)
+            (entry,) = decode_address_request(request[1])
+            assert (entry.request_id, entry.ip_version, entry.ip_address, entry.ip_prefix_length) == \
+                (1, 4, bytes(4), 32), "an ADDRESS_REQUEST for any IPv4 address (requirement 59)"
     finally:
         bind.close()
         server_bind.close()
