@@ -12,6 +12,8 @@ from generated.codecs.control_message import ControlMessage
 from generated.codecs.cookie_reply import CookieReply
 from generated.codecs.data_envelope import DataEnvelope
 from generated.codecs.fast import (
+    decode_batch,
+    encode_batch,
     pack_envelope,
     pack_envelope_prefix,
     pack_envelope_prefix_into,
@@ -49,6 +51,8 @@ __all__ = [
     "SessionConfig",
     "TcpFrame",
     "constants",
+    "decode_batch",
+    "encode_batch",
     "fast",
     "pack_envelope",
     "pack_envelope_prefix",

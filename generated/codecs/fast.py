@@ -1,16 +1,18 @@
-# Generated from spec/header.ksy, spec/data_envelope.ksy and spec/tcp_frame.ksy by spec/codegen — do not edit; run `make generate`.
-"""Hot-path helpers for the header, the data envelope and TCP framing (precompiled struct.Struct).
+# Generated from spec/header.ksy, spec/data_envelope.ksy, spec/batch.ksy and spec/tcp_frame.ksy by spec/codegen — do not edit; run `make generate`.
+"""Hot-path helpers for the header, the data envelope, batches and TCP framing (precompiled
+struct.Struct).
 
-The protocol core calls these per packet. They check exactly what Header/DataEnvelope/TcpFrame.decode()
-check, without building dataclasses. Packers trust their arguments (the caller is the sender) except
-for what struct itself refuses.
+The protocol core calls these per packet. They check exactly what Header/DataEnvelope/Batch/TcpFrame
+.decode() check, without building dataclasses. Packers trust their arguments (the caller is the sender)
+except for what struct itself refuses; encode_batch checks what Batch.encode() checks.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 
-from generated.codecs._runtime import Buffer, DecodeError
+from generated.codecs._runtime import Buffer, DecodeError, EncodeError
 
 MAGIC = 0x4f58
 HEADER_SIZE = 9
@@ -35,17 +37,34 @@ ENVELOPE_LENGTH_EXTRA = 28
 ENVELOPE_MIN_LENGTH = 28
 ENVELOPE_MAX_LENGTH = 65526
 
+BATCH_COUNT_STRUCT = struct.Struct('>H')
+BATCH_LENGTH_STRUCT = struct.Struct('>H')
+BATCH_OVERHEAD = 2
+"""bytes of a batch before its first entry (count)"""
+BATCH_ENTRY_OVERHEAD = 2
+"""bytes of each entry before its packet (length)"""
+BATCH_COUNT_MIN = 1
+BATCH_COUNT_MAX = 65535
+BATCH_PACKET_MIN = 1
+BATCH_PACKET_MAX = 65535
+
 TCP_FRAME_STRUCT = struct.Struct('>H')
 TCP_FRAME_MIN = 9
 TCP_FRAME_MAX = 65535
 
 _ENV = "DataEnvelope"
+_BATCH = 'Batch'
+_ENTRY = 'BatchEntry'
 _pack_header = HEADER_STRUCT.pack
 _unpack_header = HEADER_STRUCT.unpack_from
 _pack_prefix = ENVELOPE_PREFIX_STRUCT.pack
 _pack_prefix_into = ENVELOPE_PREFIX_STRUCT.pack_into
 _unpack_prefix = ENVELOPE_PREFIX_STRUCT.unpack_from
 _pack_tcp = TCP_FRAME_STRUCT.pack
+_pack_count = BATCH_COUNT_STRUCT.pack
+_unpack_count = BATCH_COUNT_STRUCT.unpack_from
+_pack_length = BATCH_LENGTH_STRUCT.pack
+_unpack_length = BATCH_LENGTH_STRUCT.unpack_from
 _unpack_tcp = TCP_FRAME_STRUCT.unpack_from
 
 
@@ -124,6 +143,70 @@ def unpack_envelope(datagram: Buffer) -> tuple[int, int, int, bytes, bytes]:
     flags, receiver_index, counter = unpack_envelope_prefix(datagram)
     data = bytes(datagram)
     return flags, receiver_index, counter, data[ENVELOPE_PREFIX_SIZE:-TAG_SIZE], data[-TAG_SIZE:]
+
+
+def encode_batch(packets: Sequence[Buffer]) -> bytes:
+    """The body of a batch (count ‖ (length ‖ packet)…), i.e. Batch(entries).encode() without a
+    dataclass per packet; the same EncodeError for a packet or a count the spec forbids."""
+    parts: list[Buffer] = [b""]
+    append = parts.append
+    for packet in packets:
+        size = len(packet)
+        if not BATCH_PACKET_MIN <= size <= BATCH_PACKET_MAX:
+            reason = (
+                f"{size} does not fit in 2 byte(s)"
+                if size > BATCH_PACKET_MAX
+                else f"must be at least {BATCH_PACKET_MIN}, got {size}"
+            )
+            raise EncodeError(_ENTRY, 'length', reason)
+        append(_pack_length(size))
+        append(packet)
+    count = len(packets)
+    if not BATCH_COUNT_MIN <= count <= BATCH_COUNT_MAX:
+        reason = (
+            f"{count} does not fit in 2 byte(s)"
+            if count > BATCH_COUNT_MAX
+            else f"must be at least {BATCH_COUNT_MIN}, got {count}"
+        )
+        raise EncodeError(_BATCH, 'count', reason)
+    parts[0] = _pack_count(count)
+    return b"".join(parts)
+
+
+def decode_batch(body: Buffer) -> list[bytes]:
+    """The packets of a batch body, with every check of Batch.decode() (count ≥ 1, entries
+    of ≥ 1 byte, the body consumed exactly) and the same DecodeError, without dataclasses."""
+    data = body if type(body) is bytes else bytes(body)
+    end = len(data)
+    if end < 2:
+        reason = f"needs 2 bytes, {end} left"
+        raise DecodeError(_BATCH, 'count', 0, reason, truncated=True)
+    (count,) = _unpack_count(data, 0)
+    if count < BATCH_COUNT_MIN:
+        raise DecodeError(_BATCH, 'count', 0, f"must be at least {BATCH_COUNT_MIN}, got {count}")
+    off = 2
+    if count * 2 > end - off:
+        reason = f"{count} items need at least {count * 2} bytes, {end - off} left"
+        raise DecodeError(_BATCH, 'entries', off, reason, truncated=True)
+    packets: list[bytes] = []
+    append = packets.append
+    for _ in range(count):
+        if end - off < 2:
+            reason = f"needs 2 bytes, {end - off} left"
+            raise DecodeError(_ENTRY, 'length', off, reason, truncated=True)
+        (size,) = _unpack_length(data, off)
+        if size < BATCH_PACKET_MIN:
+            reason = f"must be at least {BATCH_PACKET_MIN}, got {size}"
+            raise DecodeError(_ENTRY, 'length', off, reason)
+        off += 2
+        if end - off < size:
+            reason = f"needs {size} bytes, {end - off} left"
+            raise DecodeError(_ENTRY, 'packet', off, reason, truncated=True)
+        append(data[off : off + size])
+        off += size
+    if off != end:
+        raise DecodeError(_BATCH, "(end)", off, f"{end - off} trailing bytes")
+    return packets
 
 
 def pack_tcp_frame(datagram: bytes) -> bytes:

@@ -108,6 +108,8 @@ def generate_all(out: str = "generated", docs: str = "docs") -> dict[str, str]:
 
 
 FAST_API = (
+    "decode_batch",
+    "encode_batch",
     "pack_envelope",
     "pack_envelope_prefix",
     "pack_envelope_prefix_into",

@@ -1,8 +1,9 @@
-"""Emit generated/codecs/fast.py: per-packet helpers for the header, the data envelope and TCP framing.
+"""Emit generated/codecs/fast.py: per-packet helpers for the header, the data envelope, batches and TCP
+framing.
 
-Formats, flag tables, offsets and checks are all computed from header.ksy, data_envelope.ksy and
-tcp_frame.ksy; the helpers raise the same DecodeError (same structure and field names) as the
-dataclass codecs, and tests check both agree on every vector.
+Formats, flag tables, offsets and checks are all computed from header.ksy, data_envelope.ksy,
+batch.ksy/batch_entry.ksy and tcp_frame.ksy; the helpers raise the same DecodeError/EncodeError (same
+structure, field and offset) as the dataclass codecs, and tests check both agree on every vector.
 """
 
 from __future__ import annotations
@@ -12,18 +13,20 @@ from spec.codegen.model import Field, Profile, SpecError, Struct
 from spec.codegen.pycodec import _FMT, header
 
 _TEMPLATE = '''\
-{banner}"""Hot-path helpers for the header, the data envelope and TCP framing (precompiled struct.Struct).
+{banner}"""Hot-path helpers for the header, the data envelope, batches and TCP framing (precompiled
+struct.Struct).
 
-The protocol core calls these per packet. They check exactly what Header/DataEnvelope/TcpFrame.decode()
-check, without building dataclasses. Packers trust their arguments (the caller is the sender) except
-for what struct itself refuses.
+The protocol core calls these per packet. They check exactly what Header/DataEnvelope/Batch/TcpFrame
+.decode() check, without building dataclasses. Packers trust their arguments (the caller is the sender)
+except for what struct itself refuses; encode_batch checks what Batch.encode() checks.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 
-from generated.codecs._runtime import Buffer, DecodeError
+from generated.codecs._runtime import Buffer, DecodeError, EncodeError
 
 MAGIC = {magic:#06x}
 HEADER_SIZE = {header_size}
@@ -48,17 +51,34 @@ ENVELOPE_LENGTH_EXTRA = {length_extra}
 ENVELOPE_MIN_LENGTH = {env_min}
 ENVELOPE_MAX_LENGTH = {env_max}
 
+BATCH_COUNT_STRUCT = struct.Struct({batch_count_fmt!r})
+BATCH_LENGTH_STRUCT = struct.Struct({batch_length_fmt!r})
+BATCH_OVERHEAD = {batch_count_size}
+"""bytes of a batch before its first entry (count)"""
+BATCH_ENTRY_OVERHEAD = {batch_length_size}
+"""bytes of each entry before its packet (length)"""
+BATCH_COUNT_MIN = {batch_count_min}
+BATCH_COUNT_MAX = {batch_count_max}
+BATCH_PACKET_MIN = {batch_length_min}
+BATCH_PACKET_MAX = {batch_length_max}
+
 TCP_FRAME_STRUCT = struct.Struct({tcp_fmt!r})
 TCP_FRAME_MIN = {tcp_min}
 TCP_FRAME_MAX = {tcp_max}
 
 _ENV = "DataEnvelope"
+_BATCH = {batch_name!r}
+_ENTRY = {entry_name!r}
 _pack_header = HEADER_STRUCT.pack
 _unpack_header = HEADER_STRUCT.unpack_from
 _pack_prefix = ENVELOPE_PREFIX_STRUCT.pack
 _pack_prefix_into = ENVELOPE_PREFIX_STRUCT.pack_into
 _unpack_prefix = ENVELOPE_PREFIX_STRUCT.unpack_from
 _pack_tcp = TCP_FRAME_STRUCT.pack
+_pack_count = BATCH_COUNT_STRUCT.pack
+_unpack_count = BATCH_COUNT_STRUCT.unpack_from
+_pack_length = BATCH_LENGTH_STRUCT.pack
+_unpack_length = BATCH_LENGTH_STRUCT.unpack_from
 _unpack_tcp = TCP_FRAME_STRUCT.unpack_from
 
 
@@ -139,6 +159,70 @@ def unpack_envelope(datagram: Buffer) -> tuple[int, int, int, bytes, bytes]:
     return flags, receiver_index, counter, data[ENVELOPE_PREFIX_SIZE:-TAG_SIZE], data[-TAG_SIZE:]
 
 
+def encode_batch(packets: Sequence[Buffer]) -> bytes:
+    """The body of a batch (count ‖ (length ‖ packet)…), i.e. Batch(entries).encode() without a
+    dataclass per packet; the same EncodeError for a packet or a count the spec forbids."""
+    parts: list[Buffer] = [b""]
+    append = parts.append
+    for packet in packets:
+        size = len(packet)
+        if not BATCH_PACKET_MIN <= size <= BATCH_PACKET_MAX:
+            reason = (
+                f"{{size}} does not fit in {batch_length_size} byte(s)"
+                if size > BATCH_PACKET_MAX
+                else f"must be at least {{BATCH_PACKET_MIN}}, got {{size}}"
+            )
+            raise EncodeError(_ENTRY, {length_id!r}, reason)
+        append(_pack_length(size))
+        append(packet)
+    count = len(packets)
+    if not BATCH_COUNT_MIN <= count <= BATCH_COUNT_MAX:
+        reason = (
+            f"{{count}} does not fit in {batch_count_size} byte(s)"
+            if count > BATCH_COUNT_MAX
+            else f"must be at least {{BATCH_COUNT_MIN}}, got {{count}}"
+        )
+        raise EncodeError(_BATCH, {count_id!r}, reason)
+    parts[0] = _pack_count(count)
+    return b"".join(parts)
+
+
+def decode_batch(body: Buffer) -> list[bytes]:
+    """The packets of a batch body, with every check of Batch.decode() (count ≥ {batch_count_min}, entries
+    of ≥ {batch_length_min} byte, the body consumed exactly) and the same DecodeError, without dataclasses."""
+    data = body if type(body) is bytes else bytes(body)
+    end = len(data)
+    if end < {batch_count_size}:
+        reason = f"needs {batch_count_size} bytes, {{end}} left"
+        raise DecodeError(_BATCH, {count_id!r}, 0, reason, truncated=True)
+    (count,) = _unpack_count(data, 0)
+    if count < BATCH_COUNT_MIN:
+        raise DecodeError(_BATCH, {count_id!r}, 0, f"must be at least {{BATCH_COUNT_MIN}}, got {{count}}")
+    off = {batch_count_size}
+    if count * {batch_length_size} > end - off:
+        reason = f"{{count}} items need at least {{count * {batch_length_size}}} bytes, {{end - off}} left"
+        raise DecodeError(_BATCH, {entries_id!r}, off, reason, truncated=True)
+    packets: list[bytes] = []
+    append = packets.append
+    for _ in range(count):
+        if end - off < {batch_length_size}:
+            reason = f"needs {batch_length_size} bytes, {{end - off}} left"
+            raise DecodeError(_ENTRY, {length_id!r}, off, reason, truncated=True)
+        (size,) = _unpack_length(data, off)
+        if size < BATCH_PACKET_MIN:
+            reason = f"must be at least {{BATCH_PACKET_MIN}}, got {{size}}"
+            raise DecodeError(_ENTRY, {length_id!r}, off, reason)
+        off += {batch_length_size}
+        if end - off < size:
+            reason = f"needs {{size}} bytes, {{end - off}} left"
+            raise DecodeError(_ENTRY, {packet_id!r}, off, reason, truncated=True)
+        append(data[off : off + size])
+        off += size
+    if off != end:
+        raise DecodeError(_BATCH, "(end)", off, f"{{end - off}} trailing bytes")
+    return packets
+
+
 def pack_tcp_frame(datagram: bytes) -> bytes:
     """One TCP stream frame (length prefix ‖ datagram)."""
     size = len(datagram)
@@ -203,6 +287,43 @@ def _py(text: str, mapping: dict[str, str]) -> str:
     return expr.to_python(expr.parse(text), ctx)
 
 
+def _batch_shape(profile: Profile) -> dict[str, object]:
+    """The template values of the batch helpers; SpecError unless batch.ksy is `count` then `count`
+    entries of batch_entry, and batch_entry is `length` then `length` bytes of packet."""
+    batch, entry = profile.struct("batch"), profile.struct("batch_entry")
+    if len(batch.fields) != 2 or len(entry.fields) != 2:
+        raise SpecError("fast path: batch/batch_entry must have exactly two fields each")
+    count, entries = batch.fields
+    length, packet = entry.fields
+    if (
+        count.kind != "int"
+        or entries.kind != "struct"
+        or entries.type_name != entry.id
+        or entries.repeat != "expr"
+        or entries.repeat_expr != count.id
+        or length.kind != "int"
+        or packet.kind != "bytes"
+        or packet.size != length.id
+    ):
+        raise SpecError("fast path: batch must be count + count × (length + packet[length])")
+    return {
+        "batch_name": batch.class_name,
+        "entry_name": entry.class_name,
+        "count_id": count.id,
+        "entries_id": entries.id,
+        "length_id": length.id,
+        "packet_id": packet.id,
+        "batch_count_fmt": ">" + _FMT[count.int_size],
+        "batch_length_fmt": ">" + _FMT[length.int_size],
+        "batch_count_size": count.int_size,
+        "batch_length_size": length.int_size,
+        "batch_count_min": int(count.valid.get("min", 0)),
+        "batch_count_max": int(count.valid.get("max", (1 << (8 * count.int_size)) - 1)),
+        "batch_length_min": int(length.valid.get("min", 0)),
+        "batch_length_max": int(length.valid.get("max", (1 << (8 * length.int_size)) - 1)),
+    }
+
+
 def generate(profile: Profile) -> str:
     hdr = profile.struct("header")
     env = profile.struct("data_envelope")
@@ -228,7 +349,7 @@ def generate(profile: Profile) -> str:
     tcp_len = tcp.field_by_id("frame_length")
     tcp_max = int(tcp_len.valid.get("max", (1 << (8 * tcp_len.int_size)) - 1))
     return _TEMPLATE.format(
-        banner=header("spec/header.ksy, spec/data_envelope.ksy and spec/tcp_frame.ksy"),
+        banner=header("spec/header.ksy, spec/data_envelope.ksy, spec/batch.ksy and spec/tcp_frame.ksy"),
         magic=int.from_bytes(magic_field.contents, "big"),
         header_size=header_size,
         header_fmt=_fmt(header_fields),
@@ -250,4 +371,5 @@ def generate(profile: Profile) -> str:
         tcp_prefix=tcp_len.int_size,
         tcp_min=tcp_len.valid["min"],
         tcp_max=tcp_max,
+        **_batch_shape(profile),
     )

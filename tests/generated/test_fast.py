@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generated.codecs import DataEnvelope, DecodeError, Header, TcpFrame, fast
+from generated.codecs import Batch, BatchEntry, DataEnvelope, DecodeError, EncodeError, Header, TcpFrame, fast
+from spec.codegen import vectors
+from spec.codegen.model import profiles
 
 flags_st = st.sampled_from(sorted(fast.ENVELOPE_FLAGS))
 counter_st = st.integers(0, 2**64 - 2**13 - 2)
@@ -69,3 +71,61 @@ def test_split_tcp_frames_keeps_partial_frames() -> None:
     assert TcpFrame.decode(stream[:used]).datagram == one
     with pytest.raises(DecodeError):
         fast.split_tcp_frames(b"\x00\x03abc")
+
+
+# -- batches: the function forms agree with the Batch dataclass codec ----------------------------------
+
+V3 = next(p for p in profiles() if p.name == "v3")
+BATCH_VECTORS = [v for v in vectors.load(V3) if v.structure == "batch"]
+
+
+def _decoded_by_both(data: bytes) -> tuple[object, object]:
+    """(dataclass result, fast result): the packets, or (structure, field, offset, truncated) of the error."""
+    results = []
+    for decode in (lambda d: [e.packet for e in Batch.decode(d).entries], fast.decode_batch):
+        try:
+            results.append(decode(data))
+        except DecodeError as exc:
+            results.append((exc.structure, exc.field, exc.offset, exc.truncated))
+    return results[0], results[1]
+
+
+@pytest.mark.parametrize("vector", BATCH_VECTORS, ids=lambda v: v.name)
+def test_decode_batch_agrees_on_every_vector(vector: vectors.Vector) -> None:
+    expected, got = _decoded_by_both(vector.data)
+    assert got == expected
+    if vector.valid:
+        assert got == [e["packet"] for e in vector.fields["entries"]]
+        assert fast.encode_batch(got) == vector.data  # type: ignore[arg-type]
+    else:
+        assert isinstance(got, tuple) and got[1] == vector.error_field
+
+
+@given(st.binary(max_size=64))
+def test_decode_batch_agrees_on_any_bytes(data: bytes) -> None:
+    expected, got = _decoded_by_both(data)
+    assert got == expected
+    assert _decoded_by_both(bytearray(data))[1] == expected  # any buffer type
+
+
+@given(st.lists(st.binary(max_size=40), max_size=8))
+def test_encode_batch_agrees_with_the_dataclass(packets: list[bytes]) -> None:
+    try:
+        expected: object = Batch(tuple(BatchEntry(p) for p in packets)).encode()
+    except EncodeError as exc:
+        with pytest.raises(EncodeError) as info:
+            fast.encode_batch(packets)
+        assert (info.value.structure, info.value.field) == (exc.structure, exc.field)
+        return
+    assert fast.encode_batch(packets) == expected
+    assert fast.decode_batch(fast.encode_batch(packets)) == packets
+
+
+def test_batch_limits_come_from_the_spec() -> None:
+    assert (fast.BATCH_OVERHEAD, fast.BATCH_ENTRY_OVERHEAD, fast.BATCH_COUNT_MIN, fast.BATCH_PACKET_MIN) == (
+        2, 2, 1, 1)
+    with pytest.raises(EncodeError, match="BatchEntry.length"):
+        fast.encode_batch([b"x" * 65536])
+    with pytest.raises(EncodeError, match="Batch.count"):
+        fast.encode_batch([b"x"] * 65536)
+    assert fast.decode_batch(fast.encode_batch([memoryview(b"ab"), bytearray(b"c")])) == [b"ab", b"c"]
