@@ -71,8 +71,8 @@ FLAG_IPV6 = int(C.Flags.IPV6)
 pack_envelope_prefix = fast.pack_envelope_prefix
 unpack_envelope_prefix = fast.unpack_envelope_prefix
 
-BATCH_OVERHEAD = 2  # batch count (u2)
-BATCH_ENTRY_OVERHEAD = 2  # length prefix (u2) of each batch entry
+BATCH_OVERHEAD = fast.BATCH_OVERHEAD  # batch count (u2)
+BATCH_ENTRY_OVERHEAD = fast.BATCH_ENTRY_OVERHEAD  # length prefix (u2) of each batch entry
 
 # -- control messages ---------------------------------------------------------------------------------
 
@@ -102,12 +102,9 @@ def control_config_update(config_id: int, config: SessionConfig) -> ControlMessa
 # -- batch and compression envelopes ---------------------------------------------------------------
 
 
-def encode_batch(packets: list[bytes]) -> bytes:
-    return Batch(tuple(BatchEntry(packet) for packet in packets)).encode()
-
-
-def decode_batch(body: bytes) -> list[bytes]:
-    return [entry.packet for entry in Batch.decode(body).entries]
+# generated function forms (no dataclass per inner packet); same checks and errors as Batch.encode/decode
+encode_batch = fast.encode_batch
+decode_batch = fast.decode_batch
 
 
 def encode_compression_envelope(original_length: int, block: bytes) -> bytes:
