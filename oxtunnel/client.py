@@ -452,6 +452,14 @@ class _RefusalListener:
         reason = WIRE_TO_TERMINATION.get(int(message.reason), TerminationReason.POLICY)
         self.client.refusal_explained(reason, now)
 
+    def receive_data(
+        self, run: list[tuple[bytes, int, int]], addr: PeerAddress, kp: Keypair, now: float
+    ) -> None:
+        """Data envelopes (the receive loop hands them over in runs): never valid after a refusal."""
+        self.client.ctx.trace.drop(
+            now, DropReason.UNEXPECTED_MESSAGE, addr, f"{len(run)} data envelope(s) after a refusal"
+        )
+
 
 def _no_wake(session: PeerSession) -> None:
     """The client has one session: its wake-up time is read directly by get_timer()."""

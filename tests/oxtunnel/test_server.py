@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from generated.codecs import constants as C
+from generated.codecs import fast
 from oxtunnel.client import ClientSession
 from oxtunnel.config import ClientConfig, ConfigError, PeerConfig, ServerConfig
 from oxtunnel.crypto import public_key
@@ -249,6 +250,13 @@ def test_nothing_but_disconnect_is_read_under_a_refusals_keys() -> None:
     response, disconnect = (d for d, _ in server.datagrams_to_send(0.0))
     bob.receive_datagram(response, SERVER_ADDR, 0.0)
     assert bob.datagrams_to_send(0.0) == [] and drain(bob) == []  # no KEY_ROTATION, no event
+    index = int.from_bytes(response[14:18], "big")  # the RESPONSE's receiver_index: bob's for these keys
+    data = fast.pack_envelope(0x01, index, 0, ipv4_packet("10.66.0.5", "203.0.113.5"), bytes(16))
+    bob.receive_datagrams([(data, SERVER_ADDR), (data, SERVER_ADDR)], 0.0)
+    assert bob.trace.last is not None and bob.trace.last.reason is DropReason.UNEXPECTED_MESSAGE
+    control = fast.pack_envelope(0x09, index, 5, b"\x03", bytes(16))  # KEEPALIVE-sized, forged
+    bob.receive_datagram(control, SERVER_ADDR, 0.0)
+    assert bob.trace.last.reason is DropReason.AUTHENTICATION_FAILED and bob.active
     forged = bytearray(disconnect)
     forged[-1] ^= 1
     bob.receive_datagram(bytes(forged), SERVER_ADDR, 0.0)
