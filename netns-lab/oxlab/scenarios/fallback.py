@@ -126,6 +126,14 @@ def run_back_to_udp(lab: Lab, out: Outcome) -> None:
     out.check("UDP echo after moving back: 50/50", echo.get("received") == 50, echo)
     out.check("the traffic is on UDP 51820 again", grown.get("tunnel_to_server", 0) >= 50, grown)
     check_server_sees(ox, out, "udp")
+    switched = {k: v for k, v in ox.metrics().items() if k.startswith("oxidize_transport_switches_total")}
+    out.metric("server_switch_metric", switched)
+    out.check("the server counts the switches (oxidize_transport_switches_total)",
+              any('to="udp"' in k and v >= 1 for k, v in switched.items()), switched)
+    client = ox.status("client")
+    out.metric("client_transport_switches", client.get("transport_switches"))
+    out.check("`oxidize status` on the client counts the switches",
+              (client.get("transport_switches") or 0) >= 2, client.get("recent_switches"))
 
 
 def run_download(lab: Lab, out: Outcome) -> None:
