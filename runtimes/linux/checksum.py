@@ -54,21 +54,31 @@ def _sum16_python(data: bytes | bytearray | memoryview) -> int:
 
 
 def segment_sums(payload: memoryview, size: int) -> list[int]:
-    """The folded sum of every `size`-byte segment of `payload` (the last may be shorter)."""
+    """For every `size`-byte segment of `payload` (the last may be shorter) a number congruent to its
+    ones' complement sum modulo 0xFFFF — not folded: callers reduce modulo 0xFFFF anyway.
+
+    The numpy path sums little-endian words; a byte swap of a 16-bit value is a multiplication by 256
+    modulo 0xFFFF (2**16 ≡ 1), so one shift turns those sums into network-order ones."""
     length = len(payload)
     if not numpy_available or size & 1 or length < SMALL:
         return [sum16(payload[start:start + size]) for start in range(0, length, size)]
+    found: list[int]
+    full = length // size
+    if not size & 3 and full > 1:  # rows of 32-bit words (2**32 ≡ 1 too): a reshape, no index array
+        rows: Any = _np.frombuffer(payload, dtype=_np.uint32, count=full * size >> 2).reshape(full, size >> 2)
+        found = (rows.sum(axis=1, dtype=_np.uint64) << 8).tolist()
+        if length > full * size:
+            found.append(sum16(payload[full * size:]))
+        return found
     words = _np.frombuffer(payload, dtype=_np.uint16, count=length >> 1)
-    sums: Any = _np.add.reduceat(words, _np.arange(0, length >> 1, size >> 1), dtype=_np.uint32)
-    sums = (sums & 0xFFFF) + (sums >> 16)
-    sums = (sums & 0xFFFF) + (sums >> 16)
-    swapped: list[int] = (((sums & 0xFF) << 8) | (sums >> 8)).tolist()
-    if length & 1:  # the odd last byte: the high half of a zero-padded word
+    sums: Any = _np.add.reduceat(words, _np.arange(0, length >> 1, size >> 1), dtype=_np.uint64)
+    found = (sums << 8).tolist()
+    if length & 1:  # the odd last byte: the high half of a zero-padded network-order word
         if (length - 1) % size:
-            swapped[-1] = fold(swapped[-1] + (payload[-1] << 8))
+            found[-1] += payload[-1] << 8
         else:  # it is a segment of its own
-            swapped.append(payload[-1] << 8)
-    return swapped
+            found.append(payload[-1] << 8)
+    return found
 
 
 def _swap(value: int) -> int:

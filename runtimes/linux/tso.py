@@ -12,7 +12,9 @@ offloads — so that every segment still leaves in its own datagram and stays in
   the header of the super-packet with its own sequence number, IPv4 total length / ID (+1 per
   segment) and checksum or IPv6 payload length, flags as Linux's `tcp_gso_segment` sets them (CWR on
   the first segment only, FIN and PSH on the last only) and a complete TCP checksum. Headers are
-  patched from a precompiled template; the payload sums of all segments come from one numpy call.
+  packed with one precompiled struct; the payload sums of all segments come from one numpy call.
+  (A fully vectorised cutter — headers as array columns — measured slower: ~30 numpy calls of ~1 µs
+  each cost more than 45 `struct.pack` calls.)
 * anything else (UDP GSO, which we do not advertise, or a malformed header) raises `OffloadError`.
 
 The header's `hdr_len` is only a hint of the linear part for TUN, so header lengths come from the
@@ -112,60 +114,71 @@ def segment_tcp(packet: memoryview, mss: int, transport: int, v6: bool) -> list[
     head = transport + tcp_len
     if tcp_len < 20 or head > size or mss <= 0:
         raise OffloadError(f"TCP header length {tcp_len} / gso_size {mss} in a {size}-byte packet")
-    payload = packet[head:]
     total = size - head
     if total <= mss:  # nothing to cut: only the checksum is left to us
         return [complete_checksum(packet, transport, 16)]
-    sums = checksum.segment_sums(payload, mss)
     tmpl = bytes(packet[:head])
     words = struct.unpack_from(f"!{head >> 1}H", tmpl)
     t = transport >> 1  # word index of the TCP header
-    seq = (words[t + 2] << 16) | words[t + 3]
-    flags = tmpl[transport + 13]
     # constant parts of the TCP checksum: pseudo header (addresses, protocol) and the TCP header words
     # apart from seq, flags and checksum; the data-offset byte shares a word with the flags
     tcp_const = sum(words[t:]) - words[t + 2] - words[t + 3] - words[t + 6] - words[t + 8]
     tcp_const += tmpl[transport + 12] << 8
     if v6:
         tcp_const += sum(words[4:20]) + PROTO_TCP + tcp_len
-        ext = transport - 40 + tcp_len  # IPv6 payload length = extension headers + TCP header + data
+        ip_const = transport - 40 + tcp_len  # IPv6 payload length = extension headers + TCP header + data
     else:
         tcp_const += sum(words[6:10]) + PROTO_TCP + tcp_len
-        ip_const = sum(words[:transport >> 1]) - words[1] - words[2] - words[5]
-        ip_id = words[2]
-    pack = _template(version, transport, tcp_len).pack
+        ip_const = sum(words[:t]) - words[1] - words[2] - words[5]  # without length, ID, checksum
+    return _cut(packet, tmpl, mss, transport, v6, tcp_const, ip_const)
+
+
+def _flags(flags: int, count: int) -> tuple[int, int, int]:
+    """TCP flags of the first, middle and last of `count` segments (Linux tcp_gso_segment)."""
+    first = flags & ~(TCP_FLAG_FIN | TCP_FLAG_PSH)  # CWR only on the first, FIN/PSH only on the last
+    return first, first & ~TCP_FLAG_CWR, flags & ~TCP_FLAG_CWR if count > 1 else flags
+
+
+def _cut(packet: memoryview, tmpl: bytes, mss: int, transport: int, v6: bool, tcp_const: int,
+         ip_const: int) -> list[bytes]:
+    """One precompiled `struct.pack` per segment header. Checksums are sums modulo 0xFFFF (2**16 ≡ 1,
+    so a 32-bit sequence number adds as it is): `x % 0xFFFF or 0xFFFF` is the folded ones' complement
+    sum of a nonzero x, the representation Linux's csum_fold gives."""
+    size, head = len(packet), len(tmpl)
+    sums = checksum.segment_sums(packet[head:], mss)
+    seq = int.from_bytes(tmpl[transport + 4:transport + 8], "big")
+    ip_id = tmpl[4] << 8 | tmpl[5]
+    pack = _template(6 if v6 else 4, transport, head - transport).pack
     ports, ack_off, window = tmpl[transport:transport + 4], tmpl[transport + 8:transport + 13], \
         tmpl[transport + 14:transport + 16]
     options = tmpl[transport + 18:head]
-    mid_flags = flags & ~(TCP_FLAG_FIN | TCP_FLAG_PSH | TCP_FLAG_CWR)
-    seg_flags = flags & ~(TCP_FLAG_FIN | TCP_FLAG_PSH)  # the first keeps CWR
+    ip_front, ip_mid, ip_tail = (tmpl[:4], b"", tmpl[6:transport]) if v6 else \
+        (tmpl[:2], tmpl[6:10], tmpl[12:transport])
+    first_flags, mid_flags, last_flags = _flags(tmpl[transport + 13], len(sums))
     out: list[bytes] = []
     append = out.append
     last = len(sums) - 1
     offset = head
+    length = mss
+    flags = first_flags
+    tcp_base = tcp_const + mss  # + flags + seq + payload sum, per segment
     for i, part in enumerate(sums):
         if i == last:
             length = size - offset
-            seg_flags = flags & ~TCP_FLAG_CWR if i else flags
-        else:
-            length = mss
-        c = tcp_const + length + (seq >> 16) + (seq & 0xFFFF) + seg_flags + part
-        c = (c & 0xFFFF) + (c >> 16)
-        c = (c & 0xFFFF) + (c >> 16)
-        tcp_sum = ~((c & 0xFFFF) + (c >> 16)) & 0xFFFF
+            flags = last_flags
+            tcp_base = tcp_const + length
+        tcp_sum = ((tcp_base + flags + seq + part) % 0xFFFF or 0xFFFF) ^ 0xFFFF
         if v6:
-            header = pack(tmpl[:4], ext + length, tmpl[6:transport], ports, seq, ack_off, seg_flags, window,
-                          tcp_sum, options)
+            header = pack(ip_front, ip_const + length, ip_tail, ports, seq, ack_off, flags,
+                          window, tcp_sum, options)
         else:
-            ip_total = head + length
-            s = ip_const + ip_total + ip_id
-            s = (s & 0xFFFF) + (s >> 16)
-            s = (s & 0xFFFF) + (s >> 16)
-            header = pack(tmpl[:2], ip_total, ip_id, tmpl[6:10], ~s & 0xFFFF, tmpl[12:transport], ports, seq,
-                          ack_off, seg_flags, window, tcp_sum, options)
+            total = head + length
+            ip_sum = ((ip_const + total + ip_id) % 0xFFFF or 0xFFFF) ^ 0xFFFF
+            header = pack(ip_front, total, ip_id, ip_mid, ip_sum, ip_tail, ports, seq, ack_off,
+                          flags, window, tcp_sum, options)
             ip_id = (ip_id + 1) & 0xFFFF
         append(header + packet[offset:offset + length])
         seq = (seq + length) & 0xFFFFFFFF
         offset += length
-        seg_flags = mid_flags
+        flags = mid_flags
     return out

