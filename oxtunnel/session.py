@@ -54,7 +54,8 @@ TERMINATION_TO_WIRE: dict[TerminationReason, int] = {v: k for k, v in WIRE_TO_TE
 # DecodeError.field of the envelope prefix -> drop reason (anything else is MALFORMED)
 _PREFIX_FIELD_REASON = {"flags": DropReason.BAD_FLAGS, "counter": DropReason.SEQUENCE_MISMATCH}
 _UNPACK = wire.unpack_envelope_prefix
-_HANDSHAKE_FLAG = bytes([wire.HANDSHAKE_FLAGS])
+_HANDSHAKE_FLAGS = wire.HANDSHAKE_FLAGS
+_HEADER_SIZE = wire.HEADER_SIZE
 # envelopes the batched receive loop takes: encrypted data carrying one IP packet (the bulk of traffic)
 _DATA_FLAGS = frozenset((_ENCRYPTED, _ENCRYPTED | _IPV6))
 _NONCE, _BODY = slice(9, wire.ENVELOPE_PREFIX_SIZE), slice(wire.ENVELOPE_PREFIX_SIZE, None)
@@ -79,7 +80,7 @@ def receive_all(
     run_entry: tuple[PeerSession, Keypair] | None = None
     run_addr: PeerAddress | None = None
     for data, addr in items:
-        if data[2:3] == _HANDSHAKE_FLAG and len(data) > wire.HEADER_SIZE:
+        if len(data) > _HEADER_SIZE and data[2] == _HANDSHAKE_FLAGS:
             if run:
                 run_entry[0].receive_data(run, run_addr, run_entry[1], now)  # type: ignore[index, arg-type]
                 run = []
@@ -427,14 +428,16 @@ class PeerSession:
         check, accept, decrypt = replay.check, replay.accept, kp.decrypt
         nonce, body, aad = _NONCE, _BODY, _AAD
         pending = self.rx_pending
-        highest = replay.highest
+        before = len(pending)
+        highest = top = replay.highest  # top: the window's highest as this loop moves it
         newest = -1
-        authenticated = delivered = 0
+        authenticated = 0
+        confirm = kp is self.next
         for data, flags, counter in run:
             if counter >= reject:
                 trace.drop(now, DropReason.KEYPAIR_EXPIRED, addr, f"index {kp.local_index}")
                 continue
-            if not check(counter):
+            if counter <= top and not check(counter):  # above the window's top is never a replay
                 trace.drop(now, DropReason.REPLAYED, addr, f"counter {counter}")
                 continue
             try:
@@ -447,15 +450,17 @@ class PeerSession:
             accept(counter)
             if counter > newest:
                 newest = counter
+                if counter > top:
+                    top = counter
             authenticated += len(data)
-            if kp is self.next:
+            if confirm:
+                confirm = False
                 self.confirm_next(now)
             version = plain[0] >> 4 if plain else 0
             if version != (6 if flags & _IPV6 else 4) or len(plain) < (40 if version == 6 else 20):
                 trace.drop(now, DropReason.INVALID_PACKET, addr, "not an IP packet of the flagged version")
                 continue
             pending.append(plain)
-            delivered += 1
         if not authenticated:
             return
         self.last_received = now
@@ -464,7 +469,7 @@ class PeerSession:
             self.roam(addr, now)
         if now >= kp.rekey_at or newest >= self._rekey_messages:
             self.rekey_due(kp, now)
-        if delivered:
+        if len(pending) > before:
             self.last_data_received = now
             if now + self._keepalive_timeout < self.wake_at:
                 self.ensure_wake(now + self._keepalive_timeout)
