@@ -8,14 +8,12 @@ import time
 from typing import Any
 
 from oxidize import keys, transports
-from oxidize.config import ClientSettings
+from oxidize.config import ClientSettings, cipher_order
 from oxidize.daemon import Instance, StartError, drop_counts, endpoint_text, log, peer_row, run, serve
 from oxtunnel.client import ClientSession
-from oxtunnel.config import Cipher, ClientConfig, DataPathConfig
+from oxtunnel.config import ClientConfig, DataPathConfig
 from oxtunnel.types import PeerAddress
 from runtimes.client import ClientOptions, ClientTunnel
-
-CIPHERS = {"chacha20-poly1305": Cipher.CHACHA20_POLY1305, "aes-256-gcm": Cipher.AES_256_GCM}
 
 
 def resolve_endpoint(host: str, port: int) -> PeerAddress:
@@ -35,13 +33,12 @@ def client_config(settings: ClientSettings, endpoint: PeerAddress) -> ClientConf
     else:
         assert settings.private_key_file is not None
         private = keys.read_private(settings.private_key_file)
-    preferred = CIPHERS[settings.cipher]
     return ClientConfig(
         private_key=private,
         server_public_key=settings.server_public_key,
         endpoint=endpoint,
         wall_clock=time.time,
-        ciphers=(preferred, *[c for c in CIPHERS.values() if c != preferred]),
+        ciphers=cipher_order(settings.cipher),
         compression=settings.compression,
         request_plaintext=settings.plaintext,
         persistent_keepalive=float(settings.keepalive) if settings.keepalive is not None else None,

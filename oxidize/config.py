@@ -17,6 +17,7 @@ from typing import Any
 
 from oxidize import transports
 from oxidize import validators as v
+from oxtunnel.config import Cipher
 from oxtunnel.policy import DESTINATION_RULES
 from runtimes.linux.routing import EXCLUSION_NAMES
 
@@ -75,6 +76,8 @@ SERVER_KEYS: tuple[Key, ...] = (
         "Prometheus `/metrics` listener; `\"\"` = off"),
     Key("server.udp_offload", v.Boolean(), True,
         "UDP GSO/GRO batching (one syscall per up to 64 datagrams); off: one datagram per syscall"),
+    Key("server.cipher", v.Choice("chacha20-poly1305", "aes-256-gcm"), "chacha20-poly1305",
+        "preferred data cipher: AES-256-GCM is used with clients that prefer it too, else ChaCha20-Poly1305"),
     Key("server.tun_offload", v.Boolean(), True,
         "TUN offloads (virtio-net header): TSO reads, segmented here; runs of TCP segments written as "
         "one GSO super-packet"),
@@ -204,6 +207,15 @@ class Peer:
     public_key: bytes
 
 
+CIPHERS = {"chacha20-poly1305": Cipher.CHACHA20_POLY1305, "aes-256-gcm": Cipher.AES_256_GCM}
+
+
+def cipher_order(preferred: str) -> tuple[Cipher, ...]:
+    """Every data cipher, the configured one first (`client.cipher`, `server.cipher`)."""
+    first = CIPHERS[preferred]
+    return (first, *[c for c in CIPHERS.values() if c != first])
+
+
 @dataclass(frozen=True)
 class ServerSettings:
     """A validated server.toml (`path` is the file it came from)."""
@@ -226,6 +238,7 @@ class ServerSettings:
     client_to_client: bool
     metrics: v.HostPort | None
     udp_offload: bool
+    cipher: str
     tun_offload: bool
     state_dir: Path
     peers: tuple[Peer, ...]

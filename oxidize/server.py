@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from oxidize import keys, metrics, reload, transports
-from oxidize.config import ConfigError, ServerSettings
+from oxidize.config import ConfigError, ServerSettings, cipher_order
 from oxidize.daemon import Instance, drop_counts, log, peer_row, run, serve
 from oxidize.reload import ReloadResult, peer_config
 from oxtunnel.config import DataPathConfig, ServerConfig
@@ -31,6 +31,7 @@ def server_config(settings: ServerSettings) -> ServerConfig:
         allow_plaintext=settings.allow_plaintext,
         allowed_destinations=frozenset(settings.allow_destinations),
         allow_client_to_client=settings.client_to_client,
+        ciphers=cipher_order(settings.cipher),
         data=DataPathConfig(confidential_transports=transports.CONFIDENTIAL
                             if settings.transports.quic is not None else frozenset()),
     )

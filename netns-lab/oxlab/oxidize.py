@@ -87,8 +87,10 @@ def sum_matching(metrics: dict[str, float], word: str) -> float:
 class OxidizeLab:
     """One OxTunnel server (in `server`) and one client (in `client`), configured through the CLI."""
 
-    def __init__(self, topo: Topology, procs: ProcessTable, workdir: Path, runtime: str = "udp") -> None:
+    def __init__(self, topo: Topology, procs: ProcessTable, workdir: Path, runtime: str = "udp",
+                 cipher: str | None = None) -> None:
         self.topo = topo
+        self.cipher = cipher  # `cipher` in both server.toml and client.toml; None: the default
         self.procs = procs
         if runtime not in RUNTIMES:
             raise ValueError(f"runtime {runtime!r}: the lab knows {', '.join(RUNTIMES)}")
@@ -128,7 +130,8 @@ class OxidizeLab:
             f'dns = ["{ADDR.dns_pushed_v4}"]\n'
             f'metrics = "127.0.0.1:{METRICS_PORT}"\n'
             f'state_dir = "{self.state_dir["server"]}"\n'
-            "[masque]\n"
+            + (f'cipher = "{self.cipher}"\n' if self.cipher else "")
+            + "[masque]\n"
             f'token_sha256 = ["{hashlib.sha256(MASQUE_TOKEN.encode()).hexdigest()}"]\n'
         )
 
@@ -137,6 +140,7 @@ class OxidizeLab:
         (the namespace's own /etc/netns/<ns>/resolv.conf, so the host's file is never written)."""
         extra = (f'state_dir = "{self.state_dir["client"]}"\n'
                  f'resolv_conf = "{self.topo.resolv_conf("client")}"\n'
+                 + (f'cipher = "{self.cipher}"\n' if self.cipher else "")
                  + "".join(f"{key} = {value}\n" for key, value in RUNTIMES[self.runtime].items()))
         lines = text.splitlines(keepends=True)
         for i, line in enumerate(lines):

@@ -163,3 +163,43 @@ def test_readme_configuration_tables_are_current() -> None:
                  config.SERVER_MASQUE_KEYS, config.CLIENT_FALLBACK_KEYS):
         assert config.markdown_table(keys) in readme, "README Configuration table is stale: " \
             "regenerate it with `python -m oxidize.config`"
+
+
+@pytest.mark.parametrize(("server_cipher", "client_cipher", "used"), [
+    ("chacha20-poly1305", "chacha20-poly1305", "CHACHA20_POLY1305"),
+    ("aes-256-gcm", "chacha20-poly1305", "CHACHA20_POLY1305"),
+    ("chacha20-poly1305", "aes-256-gcm", "CHACHA20_POLY1305"),
+    ("aes-256-gcm", "aes-256-gcm", "AES_256_GCM"),  # only when both ends prefer it (BRIEF §2.3)
+])
+def test_cipher_keys_reach_the_handshake(server_cipher: str, client_cipher: str, used: str,
+                                         tmp_path: Path) -> None:
+    from oxidize.client import client_config
+    from oxidize.server import server_config
+    from oxtunnel.client import ClientSession
+    from oxtunnel.config import Cipher
+    from oxtunnel.crypto import public_key
+    from oxtunnel.server import ServerEndpoint
+    from oxtunnel.types import PeerAddress
+
+    server_key, client_key = tmp_path / "server.key", tmp_path / "c.key"
+    server_key.write_text(base64.b64encode(bytes(range(3, 35))).decode() + "\n")
+    client_key.write_text(base64.b64encode(bytes(range(5, 37))).decode() + "\n")
+    server_key.chmod(0o600)
+    client_key.chmod(0o600)
+    client_pub = base64.b64encode(public_key(bytes(range(5, 37)))).decode()
+    server_pub = base64.b64encode(public_key(bytes(range(3, 35)))).decode()
+    s = parse_server({"server": {"private_key_file": str(server_key), "cipher": server_cipher},
+                      "peers": [{"name": "laptop", "public_key": client_pub}]}, tmp_path / "server.toml")
+    c = parse_client(client(private_key_file=str(client_key), server_public_key=server_pub,
+                            cipher=client_cipher), tmp_path / "client.toml")
+    assert server_config(s).ciphers[0] == config.CIPHERS[server_cipher]
+    addr = PeerAddress("192.0.2.1", 51820)
+    endpoint = ServerEndpoint(server_config(s), rng=lambda n: bytes(range(n)))
+    session = ClientSession(client_config(c, addr), rng=lambda n: bytes(range(7, 7 + n)))
+    session.connect(0.0)
+    for data, _ in session.datagrams_to_send(0.0):
+        endpoint.receive_datagram(data, PeerAddress("198.51.100.7", 40000), 0.0)
+    for data, _ in endpoint.datagrams_to_send(0.0):
+        session.receive_datagram(data, addr, 0.0)
+    assert session.established and session.current is not None
+    assert session.current.cipher == Cipher[used]

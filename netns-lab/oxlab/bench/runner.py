@@ -24,10 +24,14 @@ from oxlab.shell import ProcessTable
 from oxlab.topology import ADDR, Topology
 from oxlab.traffic import ping_ok
 
-SETUP_NAMES = ("veth", "oxtunnel", "oxtunnel-quic", "oxtunnel-masque", "oxtunnel-tcp", "wireguard-go")
-# The OxTunnel legs: the transport each forces (client.toml `transport`; `oxtunnel` is the default UDP).
-OXTUNNEL_LEGS = {"oxtunnel": "udp", "oxtunnel-quic": "quic", "oxtunnel-masque": "masque",
-                 "oxtunnel-tcp": "tcp"}
+SETUP_NAMES = ("veth", "oxtunnel", "oxtunnel-chacha", "oxtunnel-quic", "oxtunnel-masque", "oxtunnel-tcp",
+               "wireguard-go")
+# The OxTunnel legs: the transport each forces (client.toml `transport`; `oxtunnel` is the default UDP)
+# and the data cipher both ends prefer (`cipher` in server.toml and client.toml; None: the default,
+# ChaCha20-Poly1305). `oxtunnel` uses AES-256-GCM, the faster one with AES-NI; `oxtunnel-chacha` the default.
+OXTUNNEL_LEGS: dict[str, tuple[str, str | None]] = {
+    "oxtunnel": ("udp", "aes-256-gcm"), "oxtunnel-chacha": ("udp", None), "oxtunnel-quic": ("quic", None),
+    "oxtunnel-masque": ("masque", None), "oxtunnel-tcp": ("tcp", None)}
 METRICS = ("tcp1_gbps", "tcp4_gbps", "udp_gbps", "udp_loss_pct", "rtt_ms", "cpu_pct")
 
 
@@ -65,10 +69,10 @@ def _oxtunnel_leg(name: str, ox: OxidizeLab) -> Leg:
 def _legs(topo: Topology, procs: ProcessTable, workdir: Path) -> dict[str, Leg]:
     wg = WireguardGo(topo, procs, workdir)
     legs = {"veth": Leg("veth", lambda: None, lambda: None, list)}
-    for name, transport in OXTUNNEL_LEGS.items():
-        leg_dir = workdir / transport  # short: the control socket path must fit AF_UNIX's 108 bytes
+    for name, (transport, cipher) in OXTUNNEL_LEGS.items():
+        leg_dir = workdir / name.removeprefix("oxtunnel-")  # short: a control socket path fits in 108 bytes
         leg_dir.mkdir(exist_ok=True)
-        legs[name] = _oxtunnel_leg(name, OxidizeLab(topo, procs, leg_dir, transport))
+        legs[name] = _oxtunnel_leg(name, OxidizeLab(topo, procs, leg_dir, transport, cipher))
     legs["wireguard-go"] = Leg("wireguard-go", wg.start, wg.stop, wg.pids)
     return legs
 
