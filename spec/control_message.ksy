@@ -5,12 +5,12 @@ meta:
   imports: [session_config]
 doc: |
   The plaintext of an envelope with flags 0x09 (spec/README.md §4): a type byte and its body. Only the
-  five post-handshake types are valid here.
+  six post-handshake types are valid here.
 seq:
   - id: control_type
     type: u1
     enum: control_type
-    doc: KEEPALIVE, DISCONNECT, ACK, CONFIG_UPDATE or KEY_ROTATION.
+    doc: KEEPALIVE, DISCONNECT, ACK, CONFIG_UPDATE, KEY_ROTATION or REKEY_REQUEST.
     valid:
       any-of:
         - control_type::keepalive
@@ -18,6 +18,7 @@ seq:
         - control_type::ack
         - control_type::config_update
         - control_type::key_rotation
+        - control_type::rekey_request
   - id: reason
     type: u1
     enum: disconnect_reason
@@ -59,6 +60,7 @@ enums:
     8: reserved_init_auth
     9: reserved_auth_rejected
     10: cookie_reply
+    11: rekey_request
   disconnect_reason:
     0: normal
     1: shutdown

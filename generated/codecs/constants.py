@@ -179,6 +179,8 @@ class ControlType(IntEnum):
     """Reserved: the legacy dialect's AUTH_REJECTED."""
     COOKIE_REPLY = 0x0a
     """Cookie for a client that must prove its address (plaintext, flags 0x08)."""
+    REKEY_REQUEST = 0x0b
+    """Server to client, authenticated (envelope, flags 0x09), empty body: its sending keypair is due for a rekey; the client starts a handshake."""
 
 
 class DisconnectReason(IntEnum):

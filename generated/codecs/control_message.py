@@ -2,7 +2,7 @@
 """Authenticated control message.
 
 The plaintext of an envelope with flags 0x09 (spec/README.md §4): a type byte and its body. Only the
-five post-handshake types are valid here.
+six post-handshake types are valid here.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from generated.codecs.session_config import SessionConfig
 _NAME = "ControlMessage"
 _RUN0 = struct.Struct('>B')
 _RUN0_LAYOUT = (('control_type', 0, 1),)
-_ANY_OF_CONTROL_TYPE = frozenset((3, 4, 5, 6, 7,))
+_ANY_OF_CONTROL_TYPE = frozenset((3, 4, 5, 6, 7, 11,))
 _INT_REASON = struct.Struct('>B')
 _ANY_OF_REASON = frozenset((0, 1, 2, 3, 4, 5,))
 _INT_ACKED_COUNTER = struct.Struct('>Q')
@@ -30,7 +30,7 @@ class ControlMessage:
     """Authenticated control message (control_message.ksy).
 
     Attributes (wire order; * = computed by encode(), checked by decode(); = constant):
-        control_type : KEEPALIVE, DISCONNECT, ACK, CONFIG_UPDATE or KEY_ROTATION.
+        control_type : KEEPALIVE, DISCONNECT, ACK, CONFIG_UPDATE, KEY_ROTATION or REKEY_REQUEST.
         reason : DISCONNECT only; why the session ends.
         acked_counter : ACK only; the envelope counter of the message acknowledged.
         config_id : CONFIG_UPDATE only; increases with every update so that a stale one is ignored.
@@ -67,7 +67,7 @@ class ControlMessage:
             raise truncated(_NAME, _RUN0_LAYOUT, off, end)
         v_control_type, = _RUN0.unpack_from(buf, off)
         if v_control_type not in _ANY_OF_CONTROL_TYPE:
-            raise DecodeError(_NAME, 'control_type', off, f"must be one of keepalive, disconnect, ack, config_update, key_rotation, got {v_control_type}")
+            raise DecodeError(_NAME, 'control_type', off, f"must be one of keepalive, disconnect, ack, config_update, key_rotation, rekey_request, got {v_control_type}")
         v_control_type = ControlType(v_control_type)
         off += 1
         if (v_control_type == 4):
@@ -119,7 +119,7 @@ class ControlMessage:
         if not 0 <= v_control_type <= 0xff:
             raise EncodeError(_NAME, 'control_type', f"{v_control_type} does not fit in 1 byte(s)")
         if v_control_type not in _ANY_OF_CONTROL_TYPE:
-            raise EncodeError(_NAME, 'control_type', f"must be one of keepalive, disconnect, ack, config_update, key_rotation, got {v_control_type}")
+            raise EncodeError(_NAME, 'control_type', f"must be one of keepalive, disconnect, ack, config_update, key_rotation, rekey_request, got {v_control_type}")
         if (v_control_type == 4):
             if v_reason is None:
                 raise EncodeError(_NAME, 'reason', "required when control_type == control_type::disconnect")

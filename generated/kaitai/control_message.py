@@ -13,7 +13,7 @@ if getattr(kaitaistruct, 'API_VERSION', (0, 9)) < (0, 11):
 
 class ControlMessage(KaitaiStruct):
     """The plaintext of an envelope with flags 0x09 (spec/README.md §4): a type byte and its body. Only the
-    five post-handshake types are valid here.
+    six post-handshake types are valid here.
     """
 
     class ControlType(IntEnum):
@@ -27,6 +27,7 @@ class ControlMessage(KaitaiStruct):
         reserved_init_auth = 8
         reserved_auth_rejected = 9
         cookie_reply = 10
+        rekey_request = 11
 
     class DisconnectReason(IntEnum):
         normal = 0
@@ -43,7 +44,7 @@ class ControlMessage(KaitaiStruct):
 
     def _read(self):
         self.control_type = KaitaiStream.resolve_enum(ControlMessage.ControlType, self._io.read_u1())
-        if not  ((self.control_type == ControlMessage.ControlType.keepalive) or (self.control_type == ControlMessage.ControlType.disconnect) or (self.control_type == ControlMessage.ControlType.ack) or (self.control_type == ControlMessage.ControlType.config_update) or (self.control_type == ControlMessage.ControlType.key_rotation)) :
+        if not  ((self.control_type == ControlMessage.ControlType.keepalive) or (self.control_type == ControlMessage.ControlType.disconnect) or (self.control_type == ControlMessage.ControlType.ack) or (self.control_type == ControlMessage.ControlType.config_update) or (self.control_type == ControlMessage.ControlType.key_rotation) or (self.control_type == ControlMessage.ControlType.rekey_request)) :
             raise kaitaistruct.ValidationNotAnyOfError(self.control_type, self._io, u"/seq/0")
         if self.control_type == ControlMessage.ControlType.disconnect:
             pass

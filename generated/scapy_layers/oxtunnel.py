@@ -112,7 +112,7 @@ def dissect_strict(cls: type[Packet], data: bytes) -> Packet:
 _IP_ADDRESS_ANY_OF_VERSION = frozenset((4, 6,))
 _IP_PREFIX_ANY_OF_VERSION = frozenset((4, 6,))
 _SESSION_CONFIG_ANY_OF_CIPHER = frozenset((1, 2,))
-_CONTROL_MESSAGE_ANY_OF_CONTROL_TYPE = frozenset((3, 4, 5, 6, 7,))
+_CONTROL_MESSAGE_ANY_OF_CONTROL_TYPE = frozenset((3, 4, 5, 6, 7, 11,))
 _CONTROL_MESSAGE_ANY_OF_REASON = frozenset((0, 1, 2, 3, 4, 5,))
 
 
@@ -298,7 +298,7 @@ class OxControlMessage(Packet):
     name = 'Authenticated control message'
     oxt_min_size = 1
     fields_desc = [
-        ByteEnumField('control_type', 0, {1: 'handshake_init', 2: 'handshake_response', 3: 'keepalive', 4: 'disconnect', 5: 'ack', 6: 'config_update', 7: 'key_rotation', 8: 'reserved_init_auth', 9: 'reserved_auth_rejected', 10: 'cookie_reply'}),
+        ByteEnumField('control_type', 0, {1: 'handshake_init', 2: 'handshake_response', 3: 'keepalive', 4: 'disconnect', 5: 'ack', 6: 'config_update', 7: 'key_rotation', 8: 'reserved_init_auth', 9: 'reserved_auth_rejected', 10: 'cookie_reply', 11: 'rekey_request'}),
         ConditionalField(ByteEnumField('reason', 0, {0: 'normal', 1: 'shutdown', 2: 'idle', 3: 'policy', 4: 'rekey_failed', 5: 'address_pool_exhausted'}), lambda pkt: (pkt.getfieldval('control_type') == 4)),
         ConditionalField(LongField('acked_counter', 0), lambda pkt: (pkt.getfieldval('control_type') == 5)),
         ConditionalField(IntField('config_id', 0), lambda pkt: (pkt.getfieldval('control_type') == 6)),
@@ -312,7 +312,7 @@ class OxControlMessage(Packet):
         v_reason = self.fields.get('reason')
         v_config = self.fields.get('config')
         if v_control_type not in _CONTROL_MESSAGE_ANY_OF_CONTROL_TYPE:
-            return f"control_type: must be one of keepalive, disconnect, ack, config_update, key_rotation, got {v_control_type}"
+            return f"control_type: must be one of keepalive, disconnect, ack, config_update, key_rotation, rekey_request, got {v_control_type}"
         if v_reason is not None:
             if v_reason not in _CONTROL_MESSAGE_ANY_OF_REASON:
                 return f"reason: must be one of normal, shutdown, idle, policy, rekey_failed, address_pool_exhausted, got {v_reason}"
