@@ -66,6 +66,7 @@ class ClientSession(PeerSession, EndpointAPI):
         )
         self._pending: hs.PendingHandshake | None = None
         self._refusal: _RefusalListener | None = None  # keys of a refused handshake, for its DISCONNECT
+        self._last_init_at = -INF
         self._retry_at = INF
         self._give_up_at = INF
         self._last_timestamp: bytes | None = None
@@ -168,6 +169,7 @@ class ClientSession(PeerSession, EndpointAPI):
             now=now,
         )
         self._pending = pending
+        self._last_init_at = now
         assert self.endpoint is not None
         self.ctx.out.append((data, self.endpoint))
         jitter = int.from_bytes(self._rng(2), "big") / 0xFFFF * config.timers.rekey_timeout_jitter
@@ -334,6 +336,12 @@ class ClientSession(PeerSession, EndpointAPI):
                     ProbeAcknowledged(self.peer, message.acked_counter or 0, addr, now - sent)
                 )
             return  # ACKs of ordinary keepalives need nothing
+        if message.control_type == CT.REKEY_REQUEST:
+            # the server's keypair is due: we initiate (spec/README.md §4), at most one INIT per
+            # REKEY_TIMEOUT (a request that predates our last handshake, or a confused server: no loop)
+            if self.current is not None and now >= self._last_init_at + self.config.timers.rekey_timeout:
+                self._want_handshake(now)
+            return
         if message.control_type != CT.CONFIG_UPDATE:
             super().receive_role_control(message, counter, addr, now)
             return

@@ -38,7 +38,8 @@ class TimerConfig:
     """Session timers; defaults are the protocol constants (WireGuard's values)."""
 
     rekey_after_time: float = C.REKEY_AFTER_TIME
-    """The client starts a new handshake once the current keypair is this old (seconds) and in use."""
+    """The client starts a new handshake once the current keypair is this old (seconds) and in use; a
+    server whose sending keypair is this old plus rekey_timeout asks it to (REKEY_REQUEST)."""
     reject_after_time: float = C.REJECT_AFTER_TIME
     """A keypair older than this never sends or receives again (seconds)."""
     rekey_attempt_time: float = C.REKEY_ATTEMPT_TIME
@@ -50,7 +51,8 @@ class TimerConfig:
     keepalive_timeout: float = C.KEEPALIVE_TIMEOUT
     """After receiving data with nothing sent back for this long, a KEEPALIVE is sent."""
     rekey_after_messages: int = C.REKEY_AFTER_MESSAGES
-    """The client rekeys once this many messages went either way under one keypair."""
+    """The client rekeys once this many messages went either way under one keypair (it sees the
+    server's counter in every envelope); a server that sent this many asks it to (REKEY_REQUEST)."""
     reject_after_messages: int = C.REJECT_AFTER_MESSAGES
     """No counter at or above this is ever sent or accepted."""
 

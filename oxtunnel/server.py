@@ -4,7 +4,8 @@ Handshakes are answered only for authorized client keys (a peers list, as WireGu
 mac1 proves the sender knows our public key; under load a COOKIE_REPLY comes first.  Each session
 gets a stable address from the pool, and every inner packet a client sends must carry that address
 as its source and a destination the policy allows.  ``send_packets`` routes inner packets to the
-session owning the destination address.
+session owning the destination address.  Rekeys are always started by the client; when the server's
+own sending keypair is due first, it asks with an authenticated REKEY_REQUEST (spec/README.md §4).
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ class ServerPeer(PeerSession):
         self._burst = cfg.packet_burst
         self._tokens = cfg.packet_burst
         self._tokens_at = -INF
+        self.rekey_asked_at = -INF  # last REKEY_REQUEST (spec/README.md §4: the client initiates)
+        self.rekey_requests = 0
 
     def assign(self, lease: Lease) -> None:
         """Take ``lease`` as this client's addresses (and inner source addresses, for anti-spoofing)."""
@@ -117,6 +120,25 @@ class ServerPeer(PeerSession):
         for _ in range(len(packets) - budget):
             trace.drop(now, DropReason.PACKET_RATE_LIMITED, addr, self.peer_config.name)
         return accepted
+
+    def after_send(self, kp: Keypair, now: float) -> None:
+        """Our sending keypair is due (our own limits, which may be lower than the client's): ask the
+        client to rekey (REKEY_TIME gets a REKEY_TIMEOUT grace, in which its own timer acts first)."""
+        if kp.send_counter >= self._rekey_messages or now >= kp.rekey_at + self.ctx.timers.rekey_timeout:
+            self._ask_rekey(kp, now)
+
+    def _ask_rekey(self, kp: Keypair, now: float) -> None:
+        # at most once per REKEY_TIMEOUT, and not before the keypair is that old: the client starts at
+        # most one INIT per REKEY_TIMEOUT, and this keypair's INIT was sent before it was created here
+        if (
+            kp is not self.current
+            or self.next is not None  # its handshake was answered: the new keys are on their way
+            or now < max(self.rekey_asked_at, kp.created) + self.ctx.timers.rekey_timeout
+        ):
+            return
+        self.rekey_asked_at = now
+        self.rekey_requests += 1
+        self.send_control(wire.control_rekey_request(), now, kp)
 
     def keepalive_received(self, counter: int, addr: PeerAddress, now: float) -> None:
         """Answer on the path it came from: the client's probe of that path (and its liveness check)."""

@@ -95,6 +95,13 @@ def control_key_rotation(retired_index: int) -> ControlMessage:
     return ControlMessage(ControlType.KEY_ROTATION, retired_index=retired_index)
 
 
+_REKEY_REQUEST = ControlMessage(ControlType.REKEY_REQUEST)
+
+
+def control_rekey_request() -> ControlMessage:
+    return _REKEY_REQUEST
+
+
 def control_config_update(config_id: int, config: SessionConfig) -> ControlMessage:
     return ControlMessage(ControlType.CONFIG_UPDATE, config_id=config_id, config=config)
 

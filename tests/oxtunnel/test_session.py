@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from generated.codecs import constants as C
 from generated.codecs import fast
+from oxtunnel import wire
 from oxtunnel.config import DataPathConfig, TimerConfig
 from oxtunnel.events import (
     EndpointChanged,
@@ -128,6 +129,94 @@ def test_rekey_by_message_count_with_reordering_across_the_switch() -> None:
     assert sorted(got) == sorted(sent) and len(got) == len(sent)
     assert len(pair.take(RekeyCompleted)) >= 2
     assert pair.server.trace.count(DropReason.KEYPAIR_EXPIRED) == 0
+
+
+def _rekey_requests(datagrams: list[bytes], pair: Pair) -> int:
+    """How many of the server's datagrams were REKEY_REQUESTs (by size: a one-byte control body)."""
+    return sum(1 for d in datagrams if d[2] == 0x09 and len(d) == C.ENVELOPE_OVERHEAD + 1)
+
+
+def test_server_message_count_triggers_the_rekey_under_traffic_and_loses_nothing() -> None:
+    """The server sends 20× what the client sends; only the server's (lower) REKEY_AFTER_MESSAGES can
+    trigger, by REKEY_REQUEST (the client's own limits are the protocol's 2**60 and 120 s)."""
+    server_timers = TimerConfig(rekey_after_messages=300, reject_after_messages=100_000)
+    pair = make_pair(server_kw={"timers": server_timers}, client_kw={"batching": False})
+    src = client_source(pair)
+    sent_up, sent_down = [], []
+    for step in range(170):  # 17 s of fake time, 20 packets down and 1 up per 100 ms
+        tag = step.to_bytes(2, "big")
+        down = [ipv4_packet("203.0.113.5", src, tag + bytes([i]) * 200) for i in range(20)]
+        up = [ipv4_packet(src, "203.0.113.5", step.to_bytes(2, "big") * 20)]
+        sent_down += down
+        sent_up += up
+        pair.server.send_packets(down, pair.now)
+        pair.client.send_packets(up, pair.now)
+        pair.flush()
+        pair.now += 0.1
+        pair.wall.now += 0.1
+        pair.client.handle_timer(pair.now)
+        pair.server.handle_timer(pair.now)
+        pair.flush()
+    assert _received(pair.client_events) == sent_down  # in order, nothing lost across the rekeys
+    assert _received(pair.server_events) == sent_up
+    rekeys = pair.take(RekeyCompleted)
+    # due after 300 packets (1.5 s), asked once the keypair is REKEY_TIMEOUT old: at 5, 10 and 15 s
+    assert len(rekeys) == 3 and len(pair.take(RekeyCompleted, "server")) == 3
+    session = next(iter(pair.server.sessions.values()))
+    assert session.rekey_requests == 3 == _rekey_requests(pair.to_client, pair)
+    assert pair.client.current is not None and pair.client.current.send_counter < 100  # not its count
+    assert pair.server.trace.count(DropReason.KEYPAIR_EXPIRED) == 0 and len(pair.client.trace) == 0
+    assert not pair.take(SessionTerminated) and not pair.take(SessionTerminated, "server")
+
+
+def test_server_keypair_age_triggers_the_rekey_after_a_grace() -> None:
+    server_timers = TimerConfig(rekey_after_time=30.0, reject_after_time=60.0)
+    pair = make_pair(server_kw={"timers": server_timers}, client_kw={"persistent_keepalive": 0})
+    src = client_source(pair)
+    sent_down = []
+    for second in range(100):
+        down = ipv4_packet("203.0.113.5", src, second.to_bytes(4, "big") * 10)
+        sent_down.append(down)
+        pair.server.send_packet(down, pair.now)
+        pair.advance(1.0)
+    assert _received(pair.client_events) == sent_down
+    rekeys = pair.take(RekeyCompleted)
+    assert len(rekeys) == 2  # at about 35 s and 70 s: rekey_after_time + rekey_timeout grace, not 120 s
+    assert pair.server.trace.count(DropReason.KEYPAIR_EXPIRED) == 0
+
+
+def test_rekey_request_is_repeated_until_the_client_rekeys_and_never_loops() -> None:
+    server_timers = TimerConfig(rekey_after_messages=20, reject_after_messages=100_000)
+    pair = make_pair(server_kw={"timers": server_timers}, client_kw={"batching": False})
+    src = client_source(pair)
+
+    def no_inits(data: bytes) -> bytes | None:
+        return None if data[2] == 0x08 else data  # the client's handshakes are lost for now
+
+    for _ in range(30):  # 30 s of server traffic while every INIT is lost
+        pair.server.send_packets([ipv4_packet("203.0.113.5", src)] * 5, pair.now)
+        pair.advance(1.0, c2s=no_inits)
+    session = next(iter(pair.server.sessions.values()))
+    # at most one per REKEY_TIMEOUT, not one per packet
+    assert 30 / (C.REKEY_TIMEOUT + 1) <= session.rekey_requests <= 30 / C.REKEY_TIMEOUT + 1
+    assert not pair.take(RekeyCompleted)
+    pair.server.send_packets([ipv4_packet("203.0.113.5", src)] * 5, pair.now)
+    pair.advance(C.REKEY_TIMEOUT + 1)  # INITs get through again
+    assert len(pair.take(RekeyCompleted)) == 1
+    asked = session.rekey_requests
+    pair.server.send_packets([ipv4_packet("203.0.113.5", src)] * 5, pair.now)  # 5 < 20: not due yet
+    pair.flush()
+    assert session.rekey_requests == asked
+    # a request within REKEY_TIMEOUT of the client's last INIT starts nothing (no loop) ...
+    pair.client.receive_control(wire.control_rekey_request(), 0, SERVER_ADDR, pair.now)
+    assert pair.client.datagrams_to_send(pair.now) == []
+    # ... one later does; and the server drops one sent to it
+    pair.client.receive_control(wire.control_rekey_request(), 0, SERVER_ADDR, pair.now + C.REKEY_TIMEOUT)
+    (init,) = pair.client.datagrams_to_send(pair.now + C.REKEY_TIMEOUT)
+    assert init[0][2] == 0x08 and len(init[0]) == C.HANDSHAKE_INIT_SIZE
+    session.receive_control(wire.control_rekey_request(), 0, CLIENT_ADDR, pair.now)
+    last = pair.server.trace.last
+    assert last is not None and last.reason is DropReason.UNEXPECTED_MESSAGE
 
 
 def test_roaming_follows_the_latest_authenticated_packet_only() -> None:
