@@ -110,6 +110,7 @@ class TransportManager:
         self.tunnel: TunnelLike | None = None
         self.pump: PumpLike | None = None
         self.stopped = False
+        self._current: str | None = None  # the transport of the last Switch
         self.endpoints: dict[str, PeerAddress] = {
             "udp": PeerAddress(options.server_host, options.udp_port, "udp")
         }
@@ -235,7 +236,7 @@ class TransportManager:
                 break
             for action in actions:
                 if isinstance(action, Switch):
-                    self._switch(action.transport, now, connecting)
+                    self._switch(action.transport, now, connecting, action.reason)
                 elif isinstance(action, StartProbe):
                     self._probe(action.transport, now)
         self._arm()
@@ -252,7 +253,14 @@ class TransportManager:
             self.counters[f"failed_{transport}"] += 1
             self.controller.transport_failed(transport, reason, now)
 
-    def _switch(self, transport: str, now: float, connecting: bool) -> None:
+    def _switch(self, transport: str, now: float, connecting: bool, reason: str = "") -> None:
+        if (transport != "udp" and transport == self._current and not reason.startswith("probe")
+                and self.pump is not None and transport in self.pump.binds):
+            # the only transport left failed (e.g. `client.transport = "quic"` and the client's address
+            # changed under its connected socket): a fresh connection, from wherever we are now
+            log.info("fallback: reopening %s (%s)", transport, reason)
+            self._close_bind(transport)
+        self._current = transport
         endpoint = self._ensure_bind(transport, now)
         if endpoint is None:
             return

@@ -19,7 +19,7 @@ from oxlab.topology import list_lab_namespaces
 def run_lab(runtime: str, profile_name: str, names: list[str] | None, out_dir: Path,
             console: Console) -> list[ScenarioResult]:
     profile = PROFILES[profile_name]
-    chosen = scenarios.select(names)
+    chosen = scenarios.select(names, runtime)
     results: list[ScenarioResult] = []
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -81,6 +81,8 @@ class Scenario:
     run: Callable[[Lab, Outcome], None]
     needs_tunnel: bool = True
     budget_s: float = 120.0
+    runtimes: tuple[str, ...] = ()
+    """The --runtime values it applies to (empty: all); e.g. the fallback needs `udp` (transport auto)."""
 
 
 def execute(scenario: Scenario, lab: Lab) -> ScenarioResult:

@@ -9,6 +9,7 @@ check passes (we send no 0-RTT data), so a man in the middle learns nothing and 
 
 from __future__ import annotations
 
+import errno
 import logging
 import socket
 import ssl
@@ -28,6 +29,7 @@ from runtimes.wire import QUIC_ALPN
 
 log = logging.getLogger("oxtunnel.runtimes.quic")
 
+_DEAD_SOCKET = {errno.EADDRNOTAVAIL, errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EINVAL, errno.ENETDOWN}
 _BAD_CERTIFICATE = 0x100 + 42  # CRYPTO_ERROR carrying TLS alert bad_certificate (RFC 9001 §4.8)
 
 
@@ -151,6 +153,12 @@ class QuicClientConnection(QuicPeer, SelfDriven):
         qc = self.quic.configuration
         if qc.secrets_log_file is not None:
             qc.secrets_log_file.close()
+
+    def send_failed(self, exc: OSError) -> None:
+        """Our address went away under the connected socket (roaming, a link down): this connection
+        cannot continue; the transport manager opens a new one from the new address."""
+        if exc.errno in _DEAD_SOCKET and self.state != "closed":
+            self._fail(f"send failed: {exc.strerror or exc}")
 
     def on_connected(self, now: float) -> None:
         """Hook: the server is verified."""

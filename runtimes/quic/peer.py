@@ -89,4 +89,8 @@ class QuicPeer:
                 return
             except OSError as exc:
                 log.debug("quic: sendto %s failed: %s", addr, exc)
+                self.send_failed(exc)
                 return
+
+    def send_failed(self, exc: OSError) -> None:
+        """Hook: the socket refused a packet (the client treats a lost local address as fatal)."""

@@ -51,3 +51,11 @@ def test_selection_keeps_table_order_and_adds_tunnel_up() -> None:
     assert len(scenarios.select(None)) == len(scenarios.ORDER)
     with pytest.raises(KeyError):
         scenarios.select(["nope"])
+
+
+def test_fallback_scenarios_only_with_the_auto_transport() -> None:
+    names = [s.name for s in scenarios.select(None, "quic")]
+    assert "ping" in names and not [n for n in names if n.startswith("fallback_")]
+    assert "fallback_quic" in [s.name for s in scenarios.select(None, "udp")]
+    with pytest.raises(KeyError, match="need --runtime udp"):
+        scenarios.select(["fallback_tcp"], "tcp")

@@ -189,3 +189,18 @@ def test_a_bind_that_closes_itself_is_a_failed_transport(tmp_path: Path) -> None
     m.received("udp", 1, 1.0)  # any activity re-checks the binds
     assert m.active == "tcp" and bind.closed and "quic" not in tunnel.pump.binds
     assert m.counters["failed_quic"] == 1
+
+
+def test_the_only_transport_is_reopened_when_it_dies(tmp_path: Path) -> None:
+    """`client.transport = "quic"` and the address changed: a new connection, from the new address."""
+    opened: list[str] = []
+    m, tunnel = manager(tmp_path, opened, order=("quic",)), FakeTunnel()
+    m.start(tunnel, 0.0)
+    first = tunnel.pump.binds["quic"]
+    establish(m, tunnel, 1.0)
+    m.received("quic", 1, 1.0)
+    m.sent("quic", 3, 10.0)
+    m.handle_timer(13.0)  # the liveness probe
+    m.handle_timer(16.0)  # dead
+    assert opened == ["quic", "quic"] and first.closed and tunnel.pump.binds["quic"] is not first
+    assert tunnel.session.probes[-1] is None, "the session moves over the new connection at once"

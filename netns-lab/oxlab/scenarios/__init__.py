@@ -39,13 +39,22 @@ ORDER: tuple[Scenario, ...] = (
 REGISTRY: dict[str, Scenario] = {s.name: s for s in ORDER}
 
 
-def select(names: list[str] | None) -> list[Scenario]:
-    """The scenarios to run, in table order; `tunnel_up` always comes first when any needs the tunnel."""
+def applies(scenario: Scenario, runtime: str) -> bool:
+    return not scenario.runtimes or runtime in scenario.runtimes
+
+
+def select(names: list[str] | None, runtime: str = "udp") -> list[Scenario]:
+    """The scenarios to run, in table order; `tunnel_up` always comes first when any needs the tunnel.
+    Scenarios that do not apply to `runtime` (e.g. the fallback ones with a forced transport) are left out."""
     if not names:
-        return list(ORDER)
+        return [s for s in ORDER if applies(s, runtime)]
     unknown = [n for n in names if n not in REGISTRY]
     if unknown:
         raise KeyError(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(REGISTRY)}")
+    wrong = [n for n in names if not applies(REGISTRY[n], runtime)]
+    if wrong:
+        raise KeyError(f"scenario(s) {', '.join(wrong)} need --runtime "
+                       f"{' or '.join(REGISTRY[wrong[0]].runtimes)}")
     wanted = set(names)
     if any(REGISTRY[n].needs_tunnel for n in names):
         wanted.add("tunnel_up")

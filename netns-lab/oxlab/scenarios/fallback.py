@@ -21,6 +21,7 @@ from oxlab.topology import ADDR
 
 SWITCH_TIMEOUT_S = 45.0  # dead_after 6 s + a failed QUIC attempt 5 s + slack: far above what it needs
 TRAFFIC_TIMEOUT_S = 15.0
+AUTO = ("udp",)  # the lab's `udp` runtime runs the client with `transport = "auto"` (the fallback)
 DOWNLOAD_SECONDS = 40  # the download's duration at the shaped rate: room for three switches (~30 s)
 
 
@@ -188,9 +189,11 @@ def run_download(lab: Lab, out: Outcome) -> None:
 
 SCENARIOS = (
     Scenario("fallback_quic", "middlebox blocks UDP 51820: client on QUIC, traffic flows", run_quic,
-             budget_s=90),
-    Scenario("fallback_tcp", "middlebox blocks all UDP: client on TCP, traffic flows", run_tcp, budget_s=120),
-    Scenario("fallback_back_to_udp", "middlebox unblocks: client back on UDP", run_back_to_udp, budget_s=120),
+             budget_s=90, runtimes=AUTO),
+    Scenario("fallback_tcp", "middlebox blocks all UDP: client on TCP, traffic flows", run_tcp, budget_s=120,
+             runtimes=AUTO),
+    Scenario("fallback_back_to_udp", "middlebox unblocks: client back on UDP", run_back_to_udp, budget_s=120,
+             runtimes=AUTO),
     Scenario("fallback_download", "download across forced switches UDP → QUIC → TCP → UDP, checksum",
-             run_download, budget_s=300),
+             run_download, budget_s=300, runtimes=AUTO),
 )
