@@ -16,6 +16,7 @@ RING_MASK = RING_WORDS - 1
 BIT_MASK = WORD_BITS - 1
 WINDOW_SIZE = (RING_WORDS - 1) * WORD_BITS  # 8,128: one word is always being recycled
 COUNTER_LIMIT = 2**64 - 1  # counters are u64; the last value is never valid (as WireGuard's REJECT_AFTER)
+_FULL_WORD = (1 << WORD_BITS) - 1
 
 
 class ReplayWindow:
@@ -63,3 +64,27 @@ class ReplayWindow:
             return False
         ring[index] = word | bit
         return True
+
+    def accept_range(self, first: int, last: int) -> None:
+        """Record every counter of ``first..last`` as seen, as ``accept`` on each in turn would.
+
+        For the receive loop's in-order case: the caller has authenticated them all and ``first`` is above
+        ``highest`` (so none was seen before); whole words are set at once."""
+        if not self.highest < first <= last < COUNTER_LIMIT:
+            raise ValueError(f"accept_range({first}, {last}) with highest {self.highest}")
+        ring = self._ring
+        current = self.highest >> WORD_SHIFT
+        end = last >> WORD_SHIFT
+        for i in range(current + 1, current + min(end - current, RING_WORDS) + 1):
+            ring[i & RING_MASK] = 0  # words entering the window
+        start = max(first, (end - RING_WORDS + 1) << WORD_SHIFT)  # older words are overwritten anyway
+        block = start >> WORD_SHIFT
+        low = start & BIT_MASK
+        if block == end:
+            ring[block & RING_MASK] |= ((1 << (last - start + 1)) - 1) << low
+        else:
+            ring[block & RING_MASK] |= _FULL_WORD ^ ((1 << low) - 1)
+            for i in range(block + 1, end):
+                ring[i & RING_MASK] = _FULL_WORD
+            ring[end & RING_MASK] |= (1 << ((last & BIT_MASK) + 1)) - 1
+        self.highest = last

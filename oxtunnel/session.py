@@ -413,7 +413,11 @@ class PeerSession:
     ) -> None:
         """``receive_envelope`` for a run of encrypted one-packet data envelopes (flags ENCRYPTED, maybe
         IPV6) on one keypair from one address, with the same checks in the same order per datagram; the
-        session-wide bookkeeping (liveness, roaming, rekey, keepalive) runs once, for the newest."""
+        session-wide bookkeeping (liveness, roaming, rekey, keepalive) runs once, for the newest.
+
+        In-order counters (above the window's top) cannot be replays: they skip the check, and each
+        consecutive run of them is recorded in the window with one ``accept_range`` once authenticated;
+        an older counter first records what is pending, then is checked and accepted on its own."""
         if self.closed or self.ctx.by_index.get(kp.local_index, (None, None))[1] is not kp:
             for data, flags, counter in run:  # an earlier datagram ended the session or rekeyed it away
                 self.receive_envelope(data, addr, kp, flags, counter, now)
@@ -425,7 +429,7 @@ class PeerSession:
             return
         reject = self._reject_messages
         replay = kp.replay
-        check, accept, decrypt = replay.check, replay.accept, kp.decrypt
+        check, accept, accept_range, decrypt = replay.check, replay.accept, replay.accept_range, kp.decrypt
         nonce, body, aad = _NONCE, _BODY, _AAD
         pending = self.rx_pending
         before = len(pending)
@@ -433,13 +437,18 @@ class PeerSession:
         newest = -1
         authenticated = 0
         confirm = kp is self.next
+        first = last = -1  # authenticated in-order counters not yet recorded in the window: first..last
         for data, flags, counter in run:
             if counter >= reject:
                 trace.drop(now, DropReason.KEYPAIR_EXPIRED, addr, f"index {kp.local_index}")
                 continue
-            if counter <= top and not check(counter):  # above the window's top is never a replay
-                trace.drop(now, DropReason.REPLAYED, addr, f"counter {counter}")
-                continue
+            if counter <= top:
+                if last >= 0:
+                    accept_range(first, last)
+                    first = last = -1
+                if not check(counter):
+                    trace.drop(now, DropReason.REPLAYED, addr, f"counter {counter}")
+                    continue
             try:
                 plain = decrypt(data[nonce], data[body], data[aad])
             except InvalidTag:
@@ -447,11 +456,16 @@ class PeerSession:
                     now, DropReason.AUTHENTICATION_FAILED, addr, f"index {kp.local_index} counter {counter}"
                 )
                 continue
-            accept(counter)
+            if counter > top:
+                if counter != last + 1 or last < 0:
+                    if last >= 0:
+                        accept_range(first, last)
+                    first = counter
+                last = top = counter
+            else:
+                accept(counter)
             if counter > newest:
                 newest = counter
-                if counter > top:
-                    top = counter
             authenticated += len(data)
             if confirm:
                 confirm = False
@@ -461,6 +475,8 @@ class PeerSession:
                 trace.drop(now, DropReason.INVALID_PACKET, addr, "not an IP packet of the flagged version")
                 continue
             pending.append(plain)
+        if last >= 0:
+            accept_range(first, last)
         if not authenticated:
             return
         self.last_received = now

@@ -92,3 +92,27 @@ def test_matches_a_reference_model(counters: list[int]) -> None:
         if expected:
             seen.add(c)
             highest = max(highest, c)
+
+
+@given(st.lists(st.tuples(st.integers(0, 20_000), st.integers(1, 9_000)), max_size=40))
+def test_accept_range_is_accept_on_each(steps: list[tuple[int, int]]) -> None:
+    """A range above the top marks exactly what accepting its counters one by one marks."""
+    ranged, single = ReplayWindow(), ReplayWindow()
+    for gap, length in steps:
+        first = ranged.highest + 1 + gap
+        last = first + length - 1
+        ranged.accept_range(first, last)
+        for c in range(first, last + 1):
+            assert single.accept(c)
+        assert ranged.highest == single.highest
+        probes = range(max(0, last - W - 70), last + 70)
+        assert [ranged.check(c) for c in probes] == [single.check(c) for c in probes]
+
+
+def test_accept_range_refuses_what_could_be_a_replay() -> None:
+    window = ReplayWindow()
+    window.accept(10)
+    with pytest.raises(ValueError):
+        window.accept_range(10, 12)
+    with pytest.raises(ValueError):
+        window.accept_range(14, 13)
