@@ -152,7 +152,8 @@ def reserved_flags(ctx: CheckContext) -> Outcome:
 @implements("HDR-005", "v3")
 def unknown_control(ctx: CheckContext) -> Outcome:
     support.prepare_bystander(ctx)
-    unknown = (0x00, 0x08, 0x09, 0x0B, 0x7F, 0xFF)
+    # 0x00, the legacy dialect's reserved 0x08/0x09, the lowest unassigned code and the top of the range
+    unknown = (0x00, 0x08, 0x09, wire.CT_UNASSIGNED[1], 0x7F, 0xFF)
     probes = []
     for ct in unknown:
         body = bytes([ct]) + os.urandom(40)
@@ -170,12 +171,14 @@ def unknown_control(ctx: CheckContext) -> Outcome:
         )
     _strangers(ctx, probes)
     sess = support.session(ctx)
-    for ct in (0x0B, 0x7F, 0xFF, wire.CT_HANDSHAKE_INIT, wire.CT_COOKIE_REPLY):
+    # unknown codes, and codes that never travel client -> server inside an envelope
+    misplaced = (wire.CT_HANDSHAKE_INIT, wire.CT_COOKIE_REPLY, wire.CT_REKEY_REQUEST)
+    for ct in (wire.CT_UNASSIGNED[1], 0x7F, 0xFF, *misplaced):
         sess.send(sess.seal_control(ct, os.urandom(8)))
     support.expect_silence(ctx, sess.link, "authenticated control messages of unknown or misplaced types")
     support.reconnect_if_closed(ctx, sess, "authenticated control messages of unknown or misplaced types")
     support.require_echo(ctx, sess, "after authenticated unknown control types")
-    return _finish(ctx, "unknown control types", len(probes) + 5)
+    return _finish(ctx, "unknown control types", len(probes) + 6)
 
 
 @implements("HDR-006", "v3")

@@ -42,6 +42,9 @@ CT_ACK = int(C.ControlType.ACK)
 CT_CONFIG_UPDATE = int(C.ControlType.CONFIG_UPDATE)
 CT_KEY_ROTATION = int(C.ControlType.KEY_ROTATION)
 CT_COOKIE_REPLY = int(C.ControlType.COOKIE_REPLY)
+CT_REKEY_REQUEST = int(C.ControlType.REKEY_REQUEST)
+# Control codes the spec does not assign (the lowest free one moves as the spec grows).
+CT_UNASSIGNED = tuple(sorted(set(range(256)) - {int(t) for t in C.ControlType}))
 
 CIPHER_CHACHA20_POLY1305 = int(C.Cipher.CHACHA20_POLY1305)
 CIPHER_AES_256_GCM = int(C.Cipher.AES_256_GCM)
