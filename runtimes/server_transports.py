@@ -13,9 +13,10 @@ Everything is opened step by step on the forwarder's undo stack (a failed start 
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from runtimes.interfaces import DatagramBind
@@ -69,6 +70,16 @@ class ServerTransports:
         return out
 
 
+@contextlib.contextmanager
+def _naming(what: str, host: str, port: int) -> Iterator[None]:
+    """A failed listen says which transport and address (e.g. "QUIC (UDP) [::]:51822: Address in use")."""
+    try:
+        yield
+    except OSError as exc:
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        raise OSError(exc.errno, f"{what} {where}: {exc.strerror or exc}") from exc
+
+
 def masque_table_name(table: str) -> str:
     """Our second nftables table (MASQUE pools), derived from the server's table name."""
     return f"{table[:29]}_mq"
@@ -78,7 +89,8 @@ def open_transports(options: ServerTransportOptions, undo: UndoStack) -> ServerT
     """Open what `options` asks for; each step's undo is pushed as soon as it worked."""
     out = ServerTransports()
     if options.tcp is not None:
-        tcp = TcpServerBind(options.tcp)
+        with _naming("TCP", options.tcp.host, options.tcp.port):
+            tcp = TcpServerBind(options.tcp)
         undo.push_local(tcp.close, f"close TCP :{options.tcp.port}")
         out.tcp = tcp
         out.binds.append(tcp)
@@ -96,7 +108,8 @@ def open_transports(options: ServerTransportOptions, undo: UndoStack) -> ServerT
         undo.push_local(proxy.close, "stop the MASQUE proxy")
         out.proxy = proxy
         handlers["h3"] = proxy.handler_for
-    quic = QuicServerBind(options.quic, options.certificate, handlers)
+    with _naming("QUIC (UDP)", options.quic.host, options.quic.port):
+        quic = QuicServerBind(options.quic, options.certificate, handlers)
     undo.push_local(quic.close, f"close QUIC :{options.quic.port}")
     out.quic = quic
     out.binds.append(quic)
