@@ -275,12 +275,15 @@ class MasqueProxy:
 
 
 class _PendingUdp:
-    """A CONNECT-UDP request waiting for its target name to resolve (answered only after: req 42)."""
+    """A request waiting for its target name to resolve (answered only after: requirements 42, 55);
+    `scope` is set for CONNECT-IP."""
 
-    def __init__(self, future: concurrent.futures.Future, port: int, deadline: float) -> None:  # type: ignore[type-arg]
+    def __init__(self, future: concurrent.futures.Future, port: int, deadline: float,  # type: ignore[type-arg]
+                 scope: IpScope | None = None) -> None:
         self.future = future
         self.port = port
         self.deadline = deadline
+        self.scope = scope
         self.early: list[bytes] = []
 
 
@@ -466,6 +469,10 @@ class MasqueConnectionHandler:
             self._refuse(stream_id, 502, "dns_error", str(exc))
             return
         address = str(infos[0][4][0])
+        if pending.scope is not None:  # CONNECT-IP to a name: scoped to the address it resolved to
+            resolved = ipaddress.ip_network(address.split("%", 1)[0])
+            self._open_ip(stream_id, IpScope(resolved, None, pending.scope.protocol), False, now)
+            return
         reason = self.proxy.refusal(ipaddress.ip_address(address).packed)
         if reason is not None:
             self._refuse(stream_id, 403, "destination_ip_prohibited", f"{reason} destination")
@@ -494,10 +501,12 @@ class MasqueConnectionHandler:
             self._refuse(stream_id, 407, "proxy_auth_required", "a bearer token is required")
             return
         if scope.hostname is not None:
-            self._refuse(
-                stream_id, 501, "http_request_error", "DNS-name targets are not supported for CONNECT-IP"
-            )
+            future = self.proxy.resolve(scope.hostname, 0)
+            self.pending[stream_id] = _PendingUdp(future, 0, now + self.proxy.config.dns_timeout, scope)
             return
+        self._open_ip(stream_id, scope, service_only, now)
+
+    def _open_ip(self, stream_id: int, scope: IpScope, service_only: bool, now: float) -> None:
         if self.h3.datagrams_negotiated and self.conn.max_datagram_payload - 9 < MASQUE_MIN_MTU:
             # RFC 9484 §7.2 (requirement 68): QUIC cannot carry 1280-byte packets here: abort cleanly.
             self.abort_stream(stream_id, "tunnel MTU below 1280", H3_REQUEST_CANCELLED)

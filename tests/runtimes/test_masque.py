@@ -381,6 +381,20 @@ def open_ip(env: Env, path: bytes = b"/.well-known/masque/ip/*/*/", token: bytes
     )
 
 
+def test_connect_ip_to_a_name_is_resolved_before_the_reply(env: Env) -> None:
+    """Requirement 55: a DNS target is resolved first; the tunnel is scoped to what it resolved to."""
+    import ipaddress as ip
+
+    c, sid, assigned, routes = open_ip(env, b"/.well-known/masque/ip/localhost/17/")
+    (route,) = routes
+    assert route.start_address == route.end_address and route.ip_protocol == 17
+    assert ip.ip_address(route.start_address).is_loopback
+    assert [a.ip_version for a in assigned] == [route.ip_version]
+    bad = c.request(connect_headers(b"connect-ip", b"/.well-known/masque/ip/does-not-exist.invalid/17/"))
+    env.until(lambda: c.status(bad) is not None)
+    assert c.status(bad) == 502 and b"dns_error" in dict(c.headers[bad])[b"proxy-status"]
+
+
 def test_proxy_greases_the_capsule_stream_after_2xx(env: Env, echo: socket.socket) -> None:
     """Requirement 35: reserved capsule types on the send side, so peers that reject unknown types
     are caught; ours (and any RFC 9297 client) skip them."""
