@@ -354,6 +354,20 @@ def test_quarter_stream_id_above_2_60_is_a_connection_error(env: Env) -> None:
     assert event.error_code == H3_DATAGRAM_ERROR  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize(("datagram", "code"), [
+    (b"", H3_DATAGRAM_ERROR),  # requirement 20: too short for a Quarter Stream ID
+    (encode_varint(10_000) + b"\x00x", 0x108),  # requirement 22: beyond the stream limit, H3_ID_ERROR
+])
+def test_unparseable_or_out_of_range_datagrams_close_the_connection(env: Env, datagram: bytes,
+                                                                     code: int) -> None:
+    c = env.client()
+    c.quic.send_datagram_frame(datagram)
+    c.flush()
+    env.until(lambda: c.terminated is not None or c.quic._close_event is not None)
+    event = c.terminated or c.quic._close_event
+    assert event.error_code == code  # type: ignore[union-attr]
+
+
 def test_datagram_on_a_plain_request_aborts_it(env: Env) -> None:
     c = env.client()
     sid = c.request([(b":method", b"GET"), (b":scheme", b"https"), (b":authority", b"p"), (b":path", b"/")])
