@@ -88,9 +88,11 @@ class OxidizeLab:
     """One OxTunnel server (in `server`) and one client (in `client`), configured through the CLI."""
 
     def __init__(self, topo: Topology, procs: ProcessTable, workdir: Path, runtime: str = "udp",
-                 cipher: str | None = None) -> None:
+                 cipher: str | None = None, udp_only: bool = False) -> None:
         self.topo = topo
         self.cipher = cipher  # `cipher` in both server.toml and client.toml; None: the default
+        # a UDP-only server ([quic] and [tcp] off): no QUIC path to fit, so the full tunnel MTU (1420)
+        self.udp_only = udp_only
         self.procs = procs
         if runtime not in RUNTIMES:
             raise ValueError(f"runtime {runtime!r}: the lab knows {', '.join(RUNTIMES)}")
@@ -131,8 +133,9 @@ class OxidizeLab:
             f'metrics = "127.0.0.1:{METRICS_PORT}"\n'
             f'state_dir = "{self.state_dir["server"]}"\n'
             + (f'cipher = "{self.cipher}"\n' if self.cipher else "")
-            + "[masque]\n"
-            f'token_sha256 = ["{hashlib.sha256(MASQUE_TOKEN.encode()).hexdigest()}"]\n'
+            + ("[quic]\nenabled = false\n[tcp]\nenabled = false\n" if self.udp_only else
+               "[masque]\n"
+               f'token_sha256 = ["{hashlib.sha256(MASQUE_TOKEN.encode()).hexdigest()}"]\n')
         )
 
     def _with_lab_settings(self, text: str) -> str:
