@@ -45,6 +45,18 @@ _IFREQ = struct.Struct("16sH22x")  # struct ifreq: name + flags, padded to 40 by
 READ_SIZE = 65535
 
 
+def _set_offload(fd: int, offloads: int) -> bool:
+    """Ask for TSO reads; False when this kernel refuses the flags (then reads stay plain packets)."""
+    try:
+        fcntl.ioctl(fd, TUNSETOFFLOAD, offloads)
+    except OSError as exc:
+        if exc.errno != errno.EINVAL:
+            raise
+        log.info("TUN offloads %#x refused (%s): reading plain packets", offloads, exc)
+        return False
+    return True
+
+
 class TunError(OSError):
     """Opening or configuring the TUN device failed; the message says why and what to check."""
 
@@ -95,7 +107,9 @@ class TunDevice:
         if vnet_hdr:
             try:
                 fcntl.ioctl(fd, TUNSETVNETHDRSZ, struct.pack("i", tcpgro.VNET_HDR_LEN))
-                fcntl.ioctl(fd, TUNSETOFFLOAD, TSO_OFFLOADS if self.tso else 0)
+                self.tso = self.tso and _set_offload(fd, TSO_OFFLOADS)
+                if not self.tso:
+                    fcntl.ioctl(fd, TUNSETOFFLOAD, 0)  # finished packets from the kernel; writes still join
             except OSError as exc:
                 os.close(fd)
                 reason = os.strerror(exc.errno or 0)

@@ -41,3 +41,28 @@ def test_tun_moves_packets_both_ways_and_vanishes_on_close(netns: Callable[[str]
     assert fields["seen6"] == "True"
     assert fields["drops"] == "1"
     assert fields["left_rc"] != "0"  # the interface is gone with its last queue
+
+
+def test_tso_refused_by_the_kernel_falls_back_to_plain_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kernel without the TSO offload flags (EINVAL) gets plain reads; any other error is an error."""
+    import errno
+
+    from runtimes.linux import tun
+
+    calls: list[int] = []
+
+    def refuse(fd: int, request: int, arg: int) -> int:
+        calls.append(arg)
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(tun.fcntl, "ioctl", refuse)
+    assert tun._set_offload(7, tun.TSO_OFFLOADS) is False and calls == [tun.TSO_OFFLOADS]
+
+    def broken(fd: int, request: int, arg: int) -> int:
+        raise OSError(errno.EBADF, "Bad file descriptor")
+
+    monkeypatch.setattr(tun.fcntl, "ioctl", broken)
+    with pytest.raises(OSError):
+        tun._set_offload(7, tun.TSO_OFFLOADS)
+    monkeypatch.setattr(tun.fcntl, "ioctl", lambda fd, request, arg: 0)
+    assert tun._set_offload(7, tun.TSO_OFFLOADS) is True
