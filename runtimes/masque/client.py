@@ -244,7 +244,7 @@ class MasqueClientBind(QuicClientConnection):
     def _send(self, datagram: bytes) -> None:
         assert self.address is not None and self.h3 is not None and self.stream_id is not None
         packet = ippacket.udp_packet(self.address, LOCAL_PORT, self.service.packed, self.service_port,
-                                     datagram)
+                                     datagram, checksum_v4=False)
         if self.h3.datagrams_negotiated:
             self.send_datagram(self._qsid + b"\x00" + packet)
         else:

@@ -98,8 +98,15 @@ def ip_header(src: bytes, dst: bytes, proto: int, payload_len: int, ttl: int = 6
     return struct.pack("!IHBB16s16s", 6 << 28, payload_len, proto, ttl, src, dst)
 
 
-def udp_packet(src: bytes, sport: int, dst: bytes, dport: int, payload: bytes) -> bytes:
+def udp_packet(src: bytes, sport: int, dst: bytes, dport: int, payload: bytes, *,
+               checksum_v4: bool = True) -> bytes:
+    """IP + UDP around `payload`. `checksum_v4=False` leaves an IPv4 UDP checksum 0 ("none", RFC 768):
+    for our own OxTunnel datagrams to and from the proxy's service address, which carry their own
+    authentication tag; IPv6 always gets one (RFC 8200 §8.1)."""
     length = 8 + len(payload)
+    if len(src) == 4 and not checksum_v4:
+        udp_header = struct.pack("!HHHH", sport, dport, length, 0)
+        return ip_header(src, dst, PROTO_UDP, length) + udp_header + payload
     udp = bytearray(struct.pack("!HHHH", sport, dport, length, 0)) + payload
     csum = checksum(_pseudo(src, dst, PROTO_UDP, length) + udp) or 0xFFFF
     struct.pack_into("!H", udp, 6, csum)

@@ -258,8 +258,10 @@ class MasqueProxy:
         """An OxTunnel datagram that came through CONNECT-IP: into the core with transport `masque`."""
         if self.bind is None:
             return
-        peer = PeerAddress(str(ipaddress.ip_address(src)), sport, "masque")
-        if peer not in self.bind._by_peer:
+        peer = tunnel.service_peers.get((src, sport))
+        if peer is None:
+            peer = PeerAddress(str(ipaddress.ip_address(src)), sport, "masque")
+            tunnel.service_peers[(src, sport)] = peer
             service = self.service_address(len(src) == 4 and 4 or 6)
             port = self.config.oxtunnel_service_port
 
@@ -268,7 +270,8 @@ class MasqueProxy:
             ) -> bool:
                 if tunnel.closed:
                     return False
-                return tunnel.send_payload(ippacket.udp_packet(service, port, src, sport, datagram))
+                packet = ippacket.udp_packet(service, port, src, sport, datagram, checksum_v4=False)
+                return tunnel.send_payload(packet)
 
             self.bind.register_peer(peer, send)
         self.bind.inbox.append((payload, peer))

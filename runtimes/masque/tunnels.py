@@ -14,6 +14,7 @@ import socket
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from oxtunnel.types import PeerAddress
 from runtimes.masque import ippacket
 from runtimes.masque.capsules import (
     CAPSULE_ADDRESS_ASSIGN,
@@ -258,6 +259,7 @@ class IpTunnel(Tunnel):
         self.scope = scope
         self.addresses = addresses  # kept for the life of the stream (requirement 57)
         self.service_only = service_only
+        self.service_peers: dict[tuple[bytes, int], PeerAddress] = {}  # our client's data path
 
     @property
     def own(self) -> dict[int, bytes]:
