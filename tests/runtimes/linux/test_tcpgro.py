@@ -6,7 +6,7 @@ import ipaddress
 import struct
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from runtimes.linux import tcpgro
@@ -43,6 +43,19 @@ def tcp_packet(seq: int, payload: bytes, *, v6: bool = False, flags: int = 0x10,
     header = bytearray(struct.pack("!BBHHHBBH", 0x45, 0, total, ip_id, 0x4000 if df else 0, 64, 6, 0) + s + d)
     struct.pack_into("!H", header, 10, csum(bytes(header)))
     return bytes(header) + bytes(tcp) + payload
+
+
+@pytest.fixture(autouse=True, params=["per-packet", "vectorised"])
+def gro_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs on both paths: the per-packet loop, and the numpy path for any batch size."""
+    if request.param == "vectorised":
+        if not tcpgro.checksum.numpy_available:
+            pytest.skip("numpy not installed")
+        monkeypatch.setattr(tcpgro, "VECTOR_MIN", 1)
+        monkeypatch.setattr(tcpgro, "VECTOR_RUN_RATIO", 0)  # keep its result whatever joins
+    else:
+        monkeypatch.setattr(tcpgro, "VECTOR_MIN", 10**9)
+    return str(request.param)
 
 
 def segment(write: bytes) -> list[bytes]:
@@ -159,7 +172,7 @@ def test_sequence_wraps() -> None:
     assert len(coalesce(packets)) == 1 and roundtrip(packets) == packets
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 1400), st.booleans()), max_size=30))
 def test_any_mix_segments_back_to_the_same_packets_per_flow(spec: list[tuple[int, int, bool]]) -> None:
     seqs = [1, 1, 1]
@@ -172,3 +185,28 @@ def test_any_mix_segments_back_to_the_same_packets_per_flow(spec: list[tuple[int
     for flow in range(3):
         mine = [p for p in packets if struct.unpack_from("!H", p, 20)[0] == 1000 + flow]
         assert [p for p in out if struct.unpack_from("!H", p, 20)[0] == 1000 + flow] == mine
+
+
+def test_both_paths_write_a_bulk_run_identically(monkeypatch: pytest.MonkeyPatch) -> None:
+    packets = run(45, 1368, last=700, psh_last=True, options=b"\x01\x01\x08\x0a" + bytes(8))
+    packets += [tcp_packet(1 + 44 * 1368 + 700, b"", ip_id=999)]  # a pure ACK after the run
+    monkeypatch.setattr(tcpgro, "VECTOR_MIN", 1)
+    vectorised = coalesce(packets)
+    monkeypatch.setattr(tcpgro, "VECTOR_MIN", 10**9)
+    assert vectorised == coalesce(packets) and len(vectorised) == 2
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 1400), st.booleans(), st.booleans(), st.integers(0, 2)),
+                min_size=1, max_size=40))
+def test_any_single_flow_mix_segments_back(spec: list[tuple[int, bool, bool, int]]) -> None:
+    """Sizes, gaps, PSH and ID jumps in one flow: whatever joins, the kernel's segmentation of the
+    writes gives back exactly the packets (the vectorised path sees such batches)."""
+    seq, ip_id, packets = 1, 100, []
+    for size, jump, psh, id_step in spec:
+        seq += 3000 if jump else 0
+        packets.append(tcp_packet(seq, bytes([size % 251]) * size, ip_id=ip_id,
+                                  flags=0x18 if psh else 0x10))
+        seq = (seq + size) & 0xFFFFFFFF
+        ip_id = (ip_id + id_step) & 0xFFFF
+    assert roundtrip(packets) == packets
