@@ -12,6 +12,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Speed is measured in benchmarks, not asserted in tests: on a shared 2-core machine a property example can
+# take far longer than hypothesis' 200 ms default deadline without anything being wrong.
+settings.register_profile("oxtunnel", deadline=None)
+settings.load_profile("oxtunnel")
 
 NETNS_PREFIX = os.environ.get("OX_TEST_NETNS_PREFIX", "oxr")
 
